@@ -1,0 +1,41 @@
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { AppModule, type AppOptions } from './app.module';
+import type { AppConfig } from './config/app-config';
+import { API_PREFIX, configureHttpPipeline, DOCS_PATH } from './infra/http/http-pipeline';
+
+/** Builds the API application (not yet listening). main.ts and the tests share this. */
+export async function createHttpApp(
+  config: AppConfig,
+  options: AppOptions = {},
+): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, options), {
+    bodyParser: false,
+    bufferLogs: true,
+    abortOnError: false,
+  });
+  app.useLogger(app.get(Logger));
+  app.flushLogs();
+  configureHttpPipeline(app, config);
+  app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready', 'metrics'] });
+  if (config.http.docsEnabled) setupDocs(app, config);
+  return app;
+}
+
+function setupDocs(app: NestExpressApplication, config: AppConfig): void {
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle(`${config.mail.appName} API`)
+      .setDescription(
+        'REST contract of the Baat Cheet chat backend. Socket.IO events: see /docs/asyncapi.json.',
+      )
+      .setVersion('1')
+      .addBearerAuth()
+      .addCookieAuth('access_token')
+      .build(),
+  );
+  SwaggerModule.setup(DOCS_PATH, app, document, { jsonDocumentUrl: `${DOCS_PATH}-json` });
+}

@@ -1,0 +1,53 @@
+export type NodeEnv = 'development' | 'test' | 'production';
+
+/** The typed, validated configuration every provider receives. Built once by `loadConfig`. */
+export interface AppConfig {
+  readonly env: NodeEnv;
+  readonly isProduction: boolean;
+  readonly http: {
+    readonly host: string;
+    readonly port: number;
+    readonly corsOrigins: readonly string[];
+    readonly trustProxy: number;
+    readonly jsonBodyLimit: string;
+    readonly docsEnabled: boolean;
+    readonly throttle: { readonly ttlMs: number; readonly limit: number };
+  };
+  readonly logLevel: string;
+  readonly workersEnabled: boolean;
+  readonly shutdownGraceMs: number;
+  readonly database:
+    | {
+        readonly driver: 'postgres';
+        readonly url: string;
+        readonly poolMax: number;
+        readonly migrateOnStart: boolean;
+      }
+    | { readonly driver: 'pglite'; readonly dataDir: string; readonly migrateOnStart: boolean };
+  readonly redis: { readonly url: string; readonly keyPrefix: string };
+  readonly auth: {
+    readonly accessSecret: string;
+    readonly accessTtlSeconds: number;
+    readonly issuer: string;
+    readonly audience: string;
+    readonly refreshTtlSeconds: number;
+    readonly refreshGraceSeconds: number;
+    readonly otpSecret: string;
+    readonly passwordPepper: string;
+    readonly bcryptCost: number;
+  };
+  readonly cookies: {
+    readonly secure: boolean;
+    readonly sameSite: 'strict' | 'lax' | 'none';
+    readonly domain?: string;
+  };
+  readonly mail: {
+    readonly smtpUrl?: string;
+    readonly from: string;
+    readonly devDir: string;
+    readonly appName: string;
+    readonly appUrl: string;
+  };
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,0 +1,136 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync, type ValidationError } from 'class-validator';
+import { AppConfig } from './app-config';
+import { EnvironmentVariables, SECRET_VARIABLES } from './env.schema';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const MIN_PRODUCTION_SECRET_BYTES = 32;
+const KNOWN_WEAK_SECRETS = new Set(['secret', 'changeme', 'change-me', 'password', 'test', 'dev']);
+
+function describe(error: ValidationError): string[] {
+  const name = error.property;
+  const messages = Object.values(error.constraints ?? {});
+  return messages.map((message) => {
+    const shown = SECRET_VARIABLES.has(name) ? '' : ` (got ${JSON.stringify(error.value)})`;
+    return message.startsWith(name) ? `${message}${shown}` : `${name}: ${message}${shown}`;
+  });
+}
+
+function productionProblems(env: EnvironmentVariables): string[] {
+  const problems: string[] = [];
+  for (const name of ['JWT_ACCESS_SECRET', 'OTP_SECRET', 'PASSWORD_PEPPER'] as const) {
+    const value = env[name];
+    if (Buffer.byteLength(value, 'utf8') < MIN_PRODUCTION_SECRET_BYTES) {
+      problems.push(`${name}: must be at least ${MIN_PRODUCTION_SECRET_BYTES} bytes in production`);
+    } else if (KNOWN_WEAK_SECRETS.has(value.toLowerCase()) || /^(.)\1+$/.test(value)) {
+      problems.push(`${name}: is a default or trivially weak value`);
+    }
+  }
+  if (!env.DATABASE_URL) {
+    problems.push(
+      'DATABASE_URL: required in production (the embedded PGlite database is for development only)',
+    );
+  }
+  if (splitOrigins(env.CORS_ORIGINS).some((origin) => origin.includes('*'))) {
+    problems.push('CORS_ORIGINS: a wildcard origin is refused in production');
+  }
+  if (!env.COOKIE_SECURE) {
+    problems.push('COOKIE_SECURE: must be true in production');
+  }
+  if (!env.SMTP_URL) {
+    problems.push(
+      'SMTP_URL: required in production (the development mail folder is never used there)',
+    );
+  }
+  return problems;
+}
+
+function splitOrigins(value: string): string[] {
+  return value
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter((origin) => origin.length > 0);
+}
+
+function originProblems(origins: string[]): string[] {
+  return origins
+    .filter((origin) => origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin))
+    .map((origin) => `CORS_ORIGINS: "${origin}" is not an origin like https://chat.example.com`);
+}
+
+/** Validates the environment once and returns the typed config, or throws a ConfigError naming every bad variable. */
+export function loadConfig(raw: NodeJS.ProcessEnv): AppConfig {
+  const env = plainToInstance(EnvironmentVariables, { ...raw }, { exposeDefaultValues: true });
+  const problems = validateSync(env, { whitelist: false, skipMissingProperties: false }).flatMap(
+    describe,
+  );
+  const origins = splitOrigins(env.CORS_ORIGINS ?? '');
+  if (problems.length === 0) {
+    problems.push(...originProblems(origins));
+    if (env.NODE_ENV === 'production') problems.push(...productionProblems(env));
+    if (env.COOKIE_SAMESITE === 'none' && !env.COOKIE_SECURE) {
+      problems.push('COOKIE_SAMESITE: "none" requires COOKIE_SECURE=true');
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const isProduction = env.NODE_ENV === 'production';
+  return {
+    env: env.NODE_ENV,
+    isProduction,
+    http: {
+      host: env.HOST,
+      port: env.PORT,
+      corsOrigins: origins,
+      trustProxy: env.TRUST_PROXY,
+      jsonBodyLimit: env.JSON_BODY_LIMIT,
+      docsEnabled: env.DOCS_ENABLED ?? !isProduction,
+      throttle: { ttlMs: env.THROTTLE_TTL_MS, limit: env.THROTTLE_LIMIT },
+    },
+    logLevel: env.LOG_LEVEL,
+    workersEnabled: env.WORKERS === 'on',
+    shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    database: env.DATABASE_URL
+      ? {
+          driver: 'postgres',
+          url: env.DATABASE_URL,
+          poolMax: env.DATABASE_POOL_MAX,
+          migrateOnStart: env.DATABASE_MIGRATE_ON_START,
+        }
+      : {
+          driver: 'pglite',
+          dataDir: env.PGLITE_DATA_DIR,
+          migrateOnStart: env.DATABASE_MIGRATE_ON_START,
+        },
+    redis: { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX },
+    auth: {
+      accessSecret: env.JWT_ACCESS_SECRET,
+      accessTtlSeconds: env.JWT_ACCESS_TTL,
+      issuer: env.JWT_ISSUER,
+      audience: env.JWT_AUDIENCE,
+      refreshTtlSeconds: env.REFRESH_TOKEN_TTL,
+      refreshGraceSeconds: env.REFRESH_GRACE_SECONDS,
+      otpSecret: env.OTP_SECRET,
+      passwordPepper: env.PASSWORD_PEPPER,
+      bcryptCost: env.BCRYPT_COST,
+    },
+    cookies: {
+      secure: env.COOKIE_SECURE,
+      sameSite: env.COOKIE_SAMESITE,
+      domain: env.COOKIE_DOMAIN,
+    },
+    mail: {
+      smtpUrl: env.SMTP_URL,
+      from: env.MAIL_FROM,
+      devDir: env.MAIL_DEV_DIR,
+      appName: env.APP_NAME,
+      appUrl: env.APP_URL,
+    },
+  };
+}

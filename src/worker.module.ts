@@ -1,0 +1,14 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import type { AppConfig } from './config/app-config';
+import { CoreModule, type CoreOptions } from './core.module';
+
+/** The worker process: queue processors only, no HTTP server. */
+@Module({})
+export class WorkerModule {
+  static forRoot(config: AppConfig, options: CoreOptions = {}): DynamicModule {
+    return {
+      module: WorkerModule,
+      imports: [CoreModule.forRoot(config, options)],
+    };
+  }
+}
