@@ -10,6 +10,9 @@ import { CoreModule, type CoreOptions } from './core.module';
 import { HealthModule } from './infra/health/health.module';
 import { MetricsModule } from './infra/metrics/metrics.module';
 import { RedisService } from './infra/redis/redis.service';
+import { AuthModule } from './modules/auth/auth.module';
+import { MailModule } from './modules/mail/mail.module';
+import { UsersModule } from './modules/users/users.module';
 
 export interface AppOptions extends CoreOptions {
   /** Extra modules mounted into the app (tests use this for probe routes). */
@@ -39,6 +42,9 @@ export class AppModule {
         }),
         HealthModule,
         MetricsModule,
+        MailModule.register({ processors: config.workersEnabled }),
+        UsersModule,
+        AuthModule,
         ...(options.imports ?? []),
       ],
       providers: [

@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import type { AppConfig } from './config/app-config';
 import { CoreModule, type CoreOptions } from './core.module';
+import { MailModule } from './modules/mail/mail.module';
 
 /** The worker process: queue processors only, no HTTP server. */
 @Module({})
@@ -8,7 +9,7 @@ export class WorkerModule {
   static forRoot(config: AppConfig, options: CoreOptions = {}): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [CoreModule.forRoot(config, options)],
+      imports: [CoreModule.forRoot(config, options), MailModule.register({ processors: true })],
     };
   }
 }

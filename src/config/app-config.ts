@@ -45,6 +45,8 @@ export interface AppConfig {
     readonly smtpUrl?: string;
     readonly from: string;
     readonly devDir: string;
+    /** First retry delay of a failed mail job; doubles per attempt, with jitter. */
+    readonly retryBaseMs: number;
     readonly appName: string;
     readonly appUrl: string;
   };

@@ -176,6 +176,12 @@ export class EnvironmentVariables {
   @IsString()
   MAIL_DEV_DIR = '.data/mail';
 
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(600_000)
+  MAIL_RETRY_BASE_MS = 15_000;
+
   @IsString()
   @MinLength(1)
   APP_NAME = 'Baat Cheet';

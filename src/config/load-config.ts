@@ -129,6 +129,7 @@ export function loadConfig(raw: NodeJS.ProcessEnv): AppConfig {
       smtpUrl: env.SMTP_URL,
       from: env.MAIL_FROM,
       devDir: env.MAIL_DEV_DIR,
+      retryBaseMs: env.MAIL_RETRY_BASE_MS,
       appName: env.APP_NAME,
       appUrl: env.APP_URL,
     },

@@ -76,26 +76,35 @@ const CONNECTION_ERROR_MESSAGES = [
   'PGlite is closed',
 ];
 
+interface ErrorLike {
+  name?: unknown;
+  message: string;
+  code?: unknown;
+  cause?: unknown;
+}
+
+/**
+ * Duck-typed rather than `instanceof Error`: socket errors are created by Node's own realm, which
+ * is not the realm of the code that wraps them under a test runner's VM (Jest).
+ */
+function isErrorLike(value: unknown): value is ErrorLike {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { message?: unknown }).message === 'string'
+  );
+}
+
 /** True when the error (or one it wraps) means PostgreSQL or Redis is unreachable. */
 export function isDependencyDownError(error: unknown): boolean {
   let current: unknown = error;
-  for (let depth = 0; current && depth < 5; depth += 1) {
-    if (current instanceof Error) {
-      const code = (current as Error & { code?: unknown }).code;
-      if (typeof code === 'string' && (CONNECTION_ERROR_CODES.has(code) || code.startsWith('08')))
-        return true;
-      if (current.name === 'MaxRetriesPerRequestError') return true;
-      if (
-        CONNECTION_ERROR_MESSAGES.some(
-          (fragment) => current instanceof Error && current.message.includes(fragment),
-        )
-      ) {
-        return true;
-      }
-      current = (current as Error & { cause?: unknown }).cause;
-    } else {
-      return false;
-    }
+  for (let depth = 0; depth < 5 && isErrorLike(current); depth += 1) {
+    const { code, message } = current;
+    if (typeof code === 'string' && (CONNECTION_ERROR_CODES.has(code) || code.startsWith('08')))
+      return true;
+    if (current.name === 'MaxRetriesPerRequestError') return true;
+    if (CONNECTION_ERROR_MESSAGES.some((fragment) => message.includes(fragment))) return true;
+    current = current.cause;
   }
   return false;
 }

@@ -16,11 +16,12 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const res = http.getResponse<Response>();
     const answer = classifyError(exception);
     const requestId = requestIdOf(req);
+    // The request-scoped logger already binds `requestId` to these lines.
     if (answer.unexpected) {
-      this.logger.error({ err: exception, requestId, path: req.path }, 'Unhandled error');
+      this.logger.error({ err: exception, path: req.path }, 'Unhandled error');
     } else if (answer.status >= 500) {
       this.logger.warn(
-        { requestId, path: req.path, code: answer.code, reason: describe(exception) },
+        { path: req.path, code: answer.code, reason: describe(exception) },
         'Dependency failure',
       );
     }

@@ -20,7 +20,6 @@ type Driver = { kind: 'postgres'; pool: Pool } | { kind: 'pglite'; client: PGlit
 
 /** Owns the one connection (pool or embedded database) of the process and closes it on shutdown. */
 export class DatabaseConnection implements OnApplicationShutdown {
-  private readonly logger = new Logger('Database');
   private closed = false;
 
   private constructor(
@@ -82,7 +81,6 @@ export class DatabaseConnection implements OnApplicationShutdown {
     this.closed = true;
     if (this.driver.kind === 'postgres') await this.driver.pool.end();
     else await this.driver.client.close();
-    this.logger.log('closed');
   }
 
   async onApplicationShutdown(): Promise<void> {

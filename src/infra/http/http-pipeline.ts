@@ -97,12 +97,22 @@ function httpMetricsMiddleware(metrics: MetricsService) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const stop = metrics.httpDuration.startTimer();
     res.once('finish', () => {
-      const template = (req.route as { path?: unknown } | undefined)?.path;
-      const route = typeof template === 'string' ? `${req.baseUrl}${template}` : 'unmatched';
-      stop({ method: req.method, route, status_code: String(res.statusCode) });
+      stop({ method: req.method, route: routeTemplate(req), status_code: String(res.statusCode) });
     });
     next();
   };
+}
+
+/**
+ * The matched route's template (`/api/v1/users/:id`), never the raw path. Nest mounts `forRoutes`
+ * middleware (the request logger) with `app.all`, a route for every method, which leaves
+ * `req.route` at its `{*splat}` path when no handler matches; handlers are routes of one method.
+ */
+function routeTemplate(req: Request): string {
+  const route = req.route as { path?: unknown; methods?: Record<string, boolean> } | undefined;
+  const methods = Object.keys(route?.methods ?? {}).length;
+  if (typeof route?.path !== 'string' || methods !== 1) return 'unmatched';
+  return `${req.baseUrl}${route.path}`;
 }
 
 function bodyParserErrorHandler(

@@ -7,9 +7,11 @@ import { requestIdOf } from '../http/request-id';
 
 /** Paths pino blanks out wherever they appear in a log line: credentials never reach the logs. */
 export const REDACTED_PATHS = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'req.headers["x-api-key"]',
+  ...['authorization', 'cookie', '["x-api-key"]'].flatMap((header) => [
+    `req.headers.${header}`,
+    `headers.${header}`,
+    `*.headers.${header}`,
+  ]),
   'res.headers["set-cookie"]',
   ...[
     'password',
@@ -42,16 +44,20 @@ export class LoggingModule {
               level: config.logLevel,
               redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
               genReqId: (req) => requestIdOf(req as Request),
+              // Every line logged while serving a request carries `requestId` (pino-http binds the
+              // reqId key only in quiet mode); the completion line adds method, url and status.
+              quietReqLogger: true,
               customAttributeKeys: { reqId: 'requestId' },
               autoLogging: {
                 ignore: (req) => (req.url ?? '').startsWith('/health') || req.url === '/metrics',
               },
               serializers: {
-                req: (req: { id: string; method: string; url: string }) => ({
+                req: (req: { id?: string; method?: string; url?: unknown }) => ({
                   id: req.id,
                   method: req.method,
-                  // Query strings may carry tokens (signed URLs); log the path only.
-                  url: req.url.split('?')[0],
+                  // Query strings may carry tokens (signed URLs); log the path only. Any object
+                  // logged under `req` comes here too, and logging must never throw.
+                  url: typeof req.url === 'string' ? req.url.split('?')[0] : undefined,
                 }),
                 res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
               },

@@ -1,0 +1,141 @@
+import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
+import { Logger, type BeforeApplicationShutdown } from '@nestjs/common';
+import { UnrecoverableError, type Job } from 'bullmq';
+import { MailJob, QueueName } from '../../infra/queue/queue.constants';
+import { RedisService } from '../../infra/redis/redis.service';
+import { MailCrypto, MailPayloadError } from './mail.crypto';
+import { MailSender } from './mail.sender';
+import { isMailJob, type MailJobData, type MailPayload } from './mail.types';
+import { MailTemplates } from './templates/mail.templates';
+
+export const MAIL_WORKER_CONCURRENCY = 5;
+/** How long a sent marker outlives the send: longer than every retry and stalled-job recovery. */
+export const MAIL_SENT_TTL_SECONDS = 86_400;
+
+/** `mail:sent:<jobId>` under the app's key prefix: the job's mail has left this system. */
+export function mailSentKey(jobId: string): string {
+  return `mail:sent:${jobId}`;
+}
+
+export type MailJobResult = { status: 'sent'; messageId: string } | { status: 'already-sent' };
+
+type MailJobRef = Job<MailJobData, MailJobResult, string>;
+
+/**
+ * Thin and idempotent (BullMQ runs a job at least once): decrypt, render, send, then record the
+ * send so a job retried after a crash-after-send is not mailed twice. Never logs the payload.
+ */
+@Processor(QueueName.Mail, { concurrency: MAIL_WORKER_CONCURRENCY })
+export class MailProcessor extends WorkerHost implements BeforeApplicationShutdown {
+  private readonly logger = new Logger('MailProcessor');
+  private lastWorkerError = '';
+
+  constructor(
+    private readonly redis: RedisService,
+    private readonly crypto: MailCrypto,
+    private readonly templates: MailTemplates,
+    private readonly sender: MailSender,
+  ) {
+    super();
+  }
+
+  async process(job: MailJobRef): Promise<MailJobResult> {
+    const jobId = job.id;
+    if (!jobId || !isMailJob(job.name)) {
+      throw new UnrecoverableError(`not a mail job: "${job.name}"`);
+    }
+    const sentKey = mailSentKey(jobId);
+    if ((await this.redis.client.exists(sentKey)) === 1) {
+      this.logger.log(`${job.name} mail ${jobId} was already sent; not sending it again`);
+      return { status: 'already-sent' };
+    }
+    const mail = this.templates.render(this.open(job.name, job.data));
+    let messageId: string;
+    try {
+      ({ messageId } = await this.sender.send(mail, jobId));
+    } catch (error) {
+      throw toJobError(error);
+    }
+    await this.markSent(sentKey, jobId);
+    this.logger.log(
+      `sent ${job.name} mail ${jobId} to @${job.data.toDomain} (attempt ${job.attemptsMade + 1})`,
+    );
+    return { status: 'sent', messageId };
+  }
+
+  @OnWorkerEvent('failed')
+  onFailed(job: MailJobRef | undefined, error: Error): void {
+    if (!job) return;
+    const attempts = job.opts.attempts ?? 1;
+    const final = job.attemptsMade >= attempts || error instanceof UnrecoverableError;
+    this.logger.warn(
+      `${job.name} mail ${job.id} to @${job.data?.toDomain ?? '?'} failed (attempt ${job.attemptsMade}/${attempts}${final ? ', giving up; kept in the failed set' : ', will retry'}): ${error.message}`,
+    );
+  }
+
+  @OnWorkerEvent('error')
+  onWorkerError(error: Error): void {
+    // BullMQ repeats the same connection error on every retry; say it once.
+    if (error.message === this.lastWorkerError) return;
+    this.lastWorkerError = error.message;
+    this.logger.warn(`mail worker: ${error.message}`);
+  }
+
+  /** Let the jobs in hand finish (or fail, and be retried elsewhere) before the transport closes. */
+  async beforeApplicationShutdown(): Promise<void> {
+    try {
+      await this.worker.close();
+    } catch (error) {
+      this.logger.warn(`closing the mail worker: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  private open(name: MailJob, data: MailJobData): MailPayload {
+    try {
+      return { job: name, data: this.crypto.open(name, data) } as MailPayload;
+    } catch (error) {
+      // Retrying cannot help: the data is damaged or OTP_SECRET changed since it was queued.
+      if (error instanceof MailPayloadError || error instanceof SyntaxError) {
+        throw new UnrecoverableError(error.message);
+      }
+      throw error;
+    }
+  }
+
+  private async markSent(key: string, jobId: string): Promise<void> {
+    try {
+      await this.redis.client.set(key, new Date().toISOString(), 'EX', MAIL_SENT_TTL_SECONDS);
+    } catch (error) {
+      // The mail is out; failing the job now would only send it again.
+      this.logger.warn(
+        `mail ${jobId} was sent but its sent marker was not recorded: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+}
+
+interface SmtpError {
+  code?: string;
+  responseCode?: number;
+  response?: string;
+}
+
+/** Hides the local part of any address an SMTP reply echoes (failed reasons are kept in Redis). */
+function redactAddresses(text: string): string {
+  return text.replace(/[^\s<>"'@:,;]+@(?=[^\s<>"'@]+)/g, '***@');
+}
+
+/**
+ * An SMTP 5xx reply is permanent (bad recipient, message refused): retrying cannot help, so the
+ * job fails at once and stays in the failed set. Everything else (connection refused, timeouts,
+ * 4xx, authentication) is retried with backoff.
+ */
+export function toJobError(error: unknown): Error {
+  if (!(error instanceof Error)) return new Error(`mail send failed: ${String(error)}`);
+  const { code, responseCode, response } = error as Error & SmtpError;
+  const detail = redactAddresses(response ?? error.message);
+  const message = `mail send failed${code ? ` (${code}${responseCode ? ` ${responseCode}` : ''})` : ''}: ${detail}`;
+  const permanent =
+    typeof responseCode === 'number' && responseCode >= 500 && responseCode < 600 && code !== 'EAUTH';
+  return permanent ? new UnrecoverableError(message) : new Error(message);
+}
