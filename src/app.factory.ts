@@ -4,6 +4,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule, type AppOptions } from './app.module';
 import type { AppConfig } from './config/app-config';
+import { answerParserErrorsInEnvelope } from './infra/http/client-error.handler';
 import { API_PREFIX, configureHttpPipeline, DOCS_PATH } from './infra/http/http-pipeline';
 
 /** Builds the API application (not yet listening). main.ts and the tests share this. */
@@ -19,6 +20,7 @@ export async function createHttpApp(
   app.useLogger(app.get(Logger));
   app.flushLogs();
   configureHttpPipeline(app, config);
+  answerParserErrorsInEnvelope(app.getHttpServer());
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready', 'metrics'] });
   if (config.http.docsEnabled) setupDocs(app, config);
   return app;
