@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import type { ParsedMail } from 'mailparser';
+import { Client } from 'pg';
 import request, { type Response } from 'supertest';
+import { sentTo, type TestSmtpServer } from './smtp';
 
 export const ALLOWED_ORIGIN = 'http://localhost:5173';
 
@@ -111,4 +114,138 @@ export async function signUpCookie(
   if (res.status !== 200)
     throw new Error(`cookie login failed: ${res.status} ${JSON.stringify(res.body)}`);
   return { userId: bearer.userId, cookies: cookiesFrom(res), credentials: bearer.credentials };
+}
+
+export interface MailQuery {
+  /** Only messages at or after this index of `smtp.messages` (take `smtp.messages.length` before acting). */
+  since?: number;
+  subject?: RegExp;
+  timeoutMs?: number;
+}
+
+/** The first message to `email` (after `since`, with a matching subject) the test SMTP server has or gets. */
+export function mailTo(
+  smtp: TestSmtpServer,
+  email: string,
+  { since = 0, subject, timeoutMs = 10_000 }: MailQuery = {},
+): Promise<ParsedMail> {
+  const to = sentTo(email);
+  return smtp.waitForMessage(
+    (mail) =>
+      smtp.messages.indexOf(mail) >= since &&
+      to(mail) &&
+      (!subject || subject.test(mail.subject ?? '')),
+    timeoutMs,
+  );
+}
+
+/** Every message the test SMTP server accepted for `email`. */
+export function mailsTo(smtp: TestSmtpServer, email: string): ParsedMail[] {
+  return smtp.messages.filter(sentTo(email));
+}
+
+/**
+ * The code in an OTP mail: the text part's line that holds only six digits. (smtp.ts's
+ * `extractOtp` takes the first 6-digit run anywhere, which the greeting's username, e.g.
+ * "Hi user_123456ab", can hold too.)
+ */
+export function otpOf(mail: ParsedMail): string {
+  const match = /^[ \t]*(\d{6})[ \t]*$/m.exec(mail.text ?? '');
+  if (!match) throw new Error(`no line with a 6-digit code in the message "${mail.subject ?? ''}"`);
+  return match[1];
+}
+
+/** An OtpReader over the test SMTP server (the code of the first mail to the address). */
+export function smtpOtpReader(smtp: TestSmtpServer): OtpReader {
+  return async (email) => otpOf(await mailTo(smtp, email));
+}
+
+/** Rows of the users table whose email (exact) or username (any case) is `login`; PostgreSQL only. */
+export async function countUsers(databaseUrl: string, login: string): Promise<number> {
+  const client = new Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: string }>(
+      'SELECT count(*) AS n FROM users WHERE email = $1 OR lower(username) = lower($1)',
+      [login],
+    );
+    return Number(rows[0].n);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A request body no endpoint may answer with a 500: raw JSON text, with the status it must get. */
+export interface HostileBody {
+  name: string;
+  raw: string;
+  status: number;
+  code: string;
+}
+
+/** Prototype-pollution keys, a body over the 100kb JSON limit and absurd nesting, around `valid`. */
+export function hostileBodies(valid: Record<string, unknown>): HostileBody[] {
+  const [first, ...others] = Object.keys(valid);
+  const rest = others
+    .map((key) => `,${JSON.stringify(key)}:${JSON.stringify(valid[key])}`)
+    .join('');
+  /** `valid` with the raw JSON text `value` in place of its first field. */
+  const withFirst = (value: string): string => `{${JSON.stringify(first)}:${value}${rest}}`;
+  const json = JSON.stringify(valid);
+  const withKey = (key: string): string =>
+    `{${JSON.stringify(key)}:{"isAdmin":true},${json.slice(1)}`;
+  const invalid = { status: 422, code: 'VALIDATION_FAILED' };
+  return [
+    { name: '__proto__ key', raw: withKey('__proto__'), ...invalid },
+    { name: 'constructor key', raw: withKey('constructor'), ...invalid },
+    { name: 'nested __proto__ key', raw: withFirst('{"__proto__":{"polluted":1}}'), ...invalid },
+    {
+      name: '1 MB string',
+      raw: withFirst(JSON.stringify('x'.repeat(1024 * 1024))),
+      status: 413,
+      code: 'PAYLOAD_TOO_LARGE',
+    },
+    {
+      name: 'deeply nested object',
+      raw: withFirst(`${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}`),
+      ...invalid,
+    },
+    {
+      name: 'deeply nested array',
+      raw: withFirst(`${'['.repeat(20_000)}${']'.repeat(20_000)}`),
+      ...invalid,
+    },
+  ];
+}
+
+/** POST /auth/refresh in bearer mode. */
+export async function refreshBearer(url: string, refreshToken: string): Promise<Response> {
+  return request(url)
+    .post('/api/v1/auth/refresh')
+    .set('X-Auth-Transport', 'bearer')
+    .send({ refreshToken });
+}
+
+/** GET /users/me with a bearer access token: the quickest "is this token alive?" probe. */
+export async function meBearer(url: string, accessToken: string): Promise<Response> {
+  return request(url).get('/api/v1/users/me').set('Authorization', `Bearer ${accessToken}`);
+}
+
+/** The raw Set-Cookie lines of a response. */
+export function setCookieLines(res: Response): string[] {
+  const header = res.headers['set-cookie'] as unknown as string[] | string | undefined;
+  return Array.isArray(header) ? header : header ? [header] : [];
+}
+
+/**
+ * Like `smtpOtpReader`, but takes only a code on a line of its own: `extractOtp` also matches six
+ * digits inside a hex username (`Hi user_7a633615b0`), which made sign-ups fail now and then.
+ */
+export function lineOtpReader(smtp: TestSmtpServer): OtpReader {
+  return async (email) => {
+    const mail = await mailTo(smtp, email);
+    const match = /^\s*(\d{6})\s*$/m.exec(mail.text ?? '');
+    if (!match) throw new Error(`no code line in the message "${mail.subject ?? ''}"`);
+    return match[1];
+  };
 }
