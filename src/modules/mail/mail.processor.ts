@@ -1,6 +1,7 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
-import { Logger, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Inject, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { UnrecoverableError, type Job } from 'bullmq';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { MailJob, QueueName } from '../../infra/queue/queue.constants';
 import { RedisService } from '../../infra/redis/redis.service';
 import { MailCrypto, MailPayloadError } from './mail.crypto';
@@ -29,14 +30,18 @@ type MailJobRef = Job<MailJobData, MailJobResult, string>;
 export class MailProcessor extends WorkerHost implements BeforeApplicationShutdown {
   private readonly logger = new Logger('MailProcessor');
   private lastWorkerError = '';
+  /** Half the shutdown grace: the rest is for closing Redis, PostgreSQL and the HTTP server. */
+  private readonly drainMs: number;
 
   constructor(
     private readonly redis: RedisService,
     private readonly crypto: MailCrypto,
     private readonly templates: MailTemplates,
     private readonly sender: MailSender,
+    @Inject(APP_CONFIG) config: AppConfig,
   ) {
     super();
+    this.drainMs = Math.floor(config.shutdownGraceMs / 2);
   }
 
   async process(job: MailJobRef): Promise<MailJobResult> {
@@ -81,12 +86,31 @@ export class MailProcessor extends WorkerHost implements BeforeApplicationShutdo
     this.logger.warn(`mail worker: ${error.message}`);
   }
 
-  /** Let the jobs in hand finish (or fail, and be retried elsewhere) before the transport closes. */
+  /**
+   * Let the jobs in hand finish before the transport closes. A send still hanging after the drain
+   * budget is aborted by closing the transport: its job fails this attempt and is retried later
+   * (by this or another worker), so the process still exits within SHUTDOWN_GRACE_MS.
+   */
   async beforeApplicationShutdown(): Promise<void> {
-    try {
-      await this.worker.close();
-    } catch (error) {
-      this.logger.warn(`closing the mail worker: ${error instanceof Error ? error.message : String(error)}`);
+    const closing = this.worker.close().then(
+      () => true,
+      (error: unknown) => {
+        this.logger.warn(`closing the mail worker: ${describe(error)}`);
+        return true;
+      },
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const budget = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), this.drainMs);
+    });
+    const drained = await Promise.race([closing, budget]);
+    clearTimeout(timer);
+    if (!drained) {
+      this.logger.warn(
+        `mail sends still running after ${this.drainMs} ms of shutdown; aborting them (they will be retried)`,
+      );
+      this.sender.abort();
+      await closing;
     }
   }
 
@@ -108,10 +132,14 @@ export class MailProcessor extends WorkerHost implements BeforeApplicationShutdo
     } catch (error) {
       // The mail is out; failing the job now would only send it again.
       this.logger.warn(
-        `mail ${jobId} was sent but its sent marker was not recorded: ${error instanceof Error ? error.message : String(error)}`,
+        `mail ${jobId} was sent but its sent marker was not recorded: ${describe(error)}`,
       );
     }
   }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 interface SmtpError {
@@ -136,6 +164,9 @@ export function toJobError(error: unknown): Error {
   const detail = redactAddresses(response ?? error.message);
   const message = `mail send failed${code ? ` (${code}${responseCode ? ` ${responseCode}` : ''})` : ''}: ${detail}`;
   const permanent =
-    typeof responseCode === 'number' && responseCode >= 500 && responseCode < 600 && code !== 'EAUTH';
+    typeof responseCode === 'number' &&
+    responseCode >= 500 &&
+    responseCode < 600 &&
+    code !== 'EAUTH';
   return permanent ? new UnrecoverableError(message) : new Error(message);
 }

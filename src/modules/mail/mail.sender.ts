@@ -8,6 +8,7 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { createTransport, type Transporter } from 'nodemailer';
+import SMTPPool from 'nodemailer/lib/smtp-pool';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import type { RenderedMail } from './mail.types';
 
@@ -29,24 +30,35 @@ interface MailTransport {
   readonly kind: 'smtp' | 'folder';
   send(mail: RenderedMail, from: string, jobId: string): Promise<SentMail>;
   close(): void;
+  abort(): void;
 }
 
 /** SMTP_URL set: a pooled SMTP connection with timeouts. */
 class SmtpTransport implements MailTransport {
   readonly kind = 'smtp';
+  private readonly pool: SMTPPool;
   private readonly transporter: Transporter;
+  private closed = false;
 
   constructor(url: string) {
-    this.transporter = createTransport({
+    // The pool is built here rather than by createTransport({ url, ... }): given a `url`,
+    // createTransport parses it and silently drops every other option (pool, timeouts).
+    const options: SMTPPool.Options & { maxRequeues: number } = {
       url,
       pool: true,
       maxConnections: 5,
       maxMessages: 100,
+      // A connection lost mid-send fails the send (BullMQ retries it with backoff and counts the
+      // attempt) instead of nodemailer silently re-queueing it forever inside the pool.
+      // (A real SMTPPool option, missing from its typings.)
+      maxRequeues: 0,
       ...SMTP_TIMEOUTS,
       // nodemailer logs nothing unless asked; keep it that way (it would print message bodies).
       logger: false,
       debug: false,
-    });
+    };
+    this.pool = new SMTPPool(options);
+    this.transporter = createTransport(this.pool);
   }
 
   async send(mail: RenderedMail, from: string): Promise<SentMail> {
@@ -55,8 +67,25 @@ class SmtpTransport implements MailTransport {
   }
 
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
     this.transporter.close();
   }
+
+  /**
+   * The pool's close() only ends idle connections and lets busy ones finish; on a stalled server
+   * that is never. Ending the busy ones too fails their sends (their jobs are retried).
+   */
+  abort(): void {
+    const busy = (this.pool as unknown as PoolInternals)._connections ?? [];
+    for (const connection of [...busy]) connection.close();
+    this.close();
+  }
+}
+
+/** The part of nodemailer's SMTPPool that abort() needs (not in its typings). */
+interface PoolInternals {
+  _connections?: { close(): void }[];
 }
 
 /** Development without SMTP_URL: each message becomes a readable .eml file in MAIL_DEV_DIR. */
@@ -82,6 +111,10 @@ class FolderTransport implements MailTransport {
 
   close(): void {
     this.transporter.close();
+  }
+
+  abort(): void {
+    this.close();
   }
 }
 
@@ -111,12 +144,19 @@ export class MailSender implements OnModuleInit, OnApplicationShutdown {
   async onModuleInit(): Promise<void> {
     if (this.transport instanceof FolderTransport) {
       await mkdir(this.transport.dir, { recursive: true });
-      this.logger.log(`SMTP_URL is empty: mails are written as .eml files to ${this.transport.dir}`);
+      this.logger.log(
+        `SMTP_URL is empty: mails are written as .eml files to ${this.transport.dir}`,
+      );
     }
   }
 
   send(mail: RenderedMail, jobId: string): Promise<SentMail> {
     return this.transport.send(mail, this.from, jobId);
+  }
+
+  /** Closes the transport now: sends in flight fail (and their jobs are retried). */
+  abort(): void {
+    this.transport.abort();
   }
 
   onApplicationShutdown(): void {

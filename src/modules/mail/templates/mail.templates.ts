@@ -68,7 +68,10 @@ export class MailTemplates {
       subject: `Verify your email for ${this.appName}`,
       body: {
         name: escapeHtml(data.username),
-        intro: [`Welcome to ${app}! Enter this code to finish creating your account:`, codeLine(data.otp)],
+        intro: [
+          `Welcome to ${app}! Enter this code to finish creating your account:`,
+          codeLine(data.otp),
+        ],
         outro: [
           `The code expires in ${minutes(data.expiresInSeconds)}. Never share it: ${app} will never ask you for it.`,
           'If you did not sign up, ignore this email: no account is created until the code is entered.',
@@ -82,7 +85,10 @@ export class MailTemplates {
     return {
       subject: `Reset your ${this.appName} password`,
       body: {
-        intro: [`Someone asked to reset the password of your ${app} account. Enter this code to choose a new one:`, codeLine(data.otp)],
+        intro: [
+          `Someone asked to reset the password of your ${app} account. Enter this code to choose a new one:`,
+          codeLine(data.otp),
+        ],
         outro: [
           `The code expires in ${minutes(data.expiresInSeconds)}. Never share it: ${app} will never ask you for it.`,
           'If you did not ask for this, ignore this email: your password stays as it is.',
