@@ -11,6 +11,8 @@ import { HealthModule } from './infra/health/health.module';
 import { MetricsModule } from './infra/metrics/metrics.module';
 import { RedisService } from './infra/redis/redis.service';
 import { AuthModule } from './modules/auth/auth.module';
+import { ChatModule } from './modules/chat/chat.module';
+import { WsRealtimeModule } from './modules/chat/ws-realtime.module';
 import { MailModule } from './modules/mail/mail.module';
 import { UsersModule } from './modules/users/users.module';
 
@@ -45,6 +47,8 @@ export class AppModule {
         MailModule.register({ processors: config.workersEnabled }),
         UsersModule,
         AuthModule,
+        ChatModule,
+        WsRealtimeModule,
         ...(options.imports ?? []),
       ],
       providers: [

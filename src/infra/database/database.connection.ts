@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import { PGlite } from '@electric-sql/pglite';
-import { sql } from 'drizzle-orm';
+import { sql, type Logger as DrizzleLogger } from 'drizzle-orm';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
@@ -18,6 +18,20 @@ const MIGRATION_LOCK_ID = 727_274_001;
 
 type Driver = { kind: 'postgres'; pool: Pool } | { kind: 'pglite'; client: PGlite };
 
+export type QueryListener = (query: string) => void;
+
+/**
+ * Sees every SQL statement Drizzle sends (BEGIN/COMMIT included). Nothing listens in production;
+ * tests subscribe to count the statements a request costs (e.g. "no N+1").
+ */
+class QueryObserver implements DrizzleLogger {
+  readonly listeners = new Set<QueryListener>();
+
+  logQuery(query: string): void {
+    for (const listener of this.listeners) listener(query);
+  }
+}
+
 /** Owns the one connection (pool or embedded database) of the process and closes it on shutdown. */
 export class DatabaseConnection implements OnApplicationShutdown {
   private closed = false;
@@ -25,9 +39,11 @@ export class DatabaseConnection implements OnApplicationShutdown {
   private constructor(
     readonly db: Database,
     private readonly driver: Driver,
+    private readonly observer: QueryObserver,
   ) {}
 
   static async open(config: AppConfig['database']): Promise<DatabaseConnection> {
+    const observer = new QueryObserver();
     if (config.driver === 'postgres') {
       const pool = new Pool({
         connectionString: config.url,
@@ -40,13 +56,27 @@ export class DatabaseConnection implements OnApplicationShutdown {
       pool.on('error', (error) =>
         new Logger('Database').warn(`idle client error: ${error.message}`),
       );
-      const db = drizzlePg(pool, { schema, casing: 'snake_case' }) as unknown as Database;
-      return new DatabaseConnection(db, { kind: 'postgres', pool });
+      const db = drizzlePg(pool, {
+        schema,
+        casing: 'snake_case',
+        logger: observer,
+      }) as unknown as Database;
+      return new DatabaseConnection(db, { kind: 'postgres', pool }, observer);
     }
     await mkdir(config.dataDir, { recursive: true });
     const client = await PGlite.create(config.dataDir);
-    const db = drizzlePglite(client, { schema, casing: 'snake_case' }) as unknown as Database;
-    return new DatabaseConnection(db, { kind: 'pglite', client });
+    const db = drizzlePglite(client, {
+      schema,
+      casing: 'snake_case',
+      logger: observer,
+    }) as unknown as Database;
+    return new DatabaseConnection(db, { kind: 'pglite', client }, observer);
+  }
+
+  /** Calls `listener` with every statement sent from now on; returns the unsubscribe. */
+  onQuery(listener: QueryListener): () => void {
+    this.observer.listeners.add(listener);
+    return () => this.observer.listeners.delete(listener);
   }
 
   get kind(): Driver['kind'] {

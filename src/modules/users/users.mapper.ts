@@ -1,34 +1,107 @@
-import type { UserRow } from './users.schema';
+import type { BlockRow } from './blocks.schema';
+import type { FriendRequestRow, FriendRequestStatus } from './friends.schema';
+import type { Presence, PresenceStatus } from './presence';
+import type { ProfileRow, UserRow } from './users.schema';
 
-export type PresenceStatus = 'online' | 'offline';
+export type { PresenceStatus } from './presence';
 
-/** What the owner sees of their own account. */
-export interface SelfUserDto {
+/** What anyone signed in sees of an account: never the email, never a hash. */
+export interface PublicUserDto {
   id: string;
   username: string;
-  email: string;
   bio: string;
+  /** Always null until the media module can resolve `avatar_media_id` to a URL. */
   avatarUrl: string | null;
   status: PresenceStatus;
   lastSeenAt: string | null;
   createdAt: string;
 }
 
-/** What anyone signed in sees of another account: never the email, never a hash. */
-export type PublicUserDto = Omit<SelfUserDto, 'email'>;
+/** What the owner sees of their own account. */
+export interface SelfUserDto extends PublicUserDto {
+  email: string;
+}
 
-export function toPublicUser(row: UserRow, status: PresenceStatus = 'offline'): PublicUserDto {
+export type FriendRequestDirection = 'incoming' | 'outgoing';
+
+export interface FriendRequestDto {
+  id: string;
+  status: FriendRequestStatus;
+  /** Seen from the caller: `incoming` when they are the recipient. */
+  direction: FriendRequestDirection;
+  fromUserId: string;
+  toUserId: string;
+  /** The other party's public profile. */
+  user: PublicUserDto;
+  createdAt: string;
+  respondedAt: string | null;
+}
+
+export interface FriendDto {
+  user: PublicUserDto;
+  /** When the friendship began. */
+  since: string;
+}
+
+export interface BlockDto {
+  user: PublicUserDto;
+  blockedAt: string;
+}
+
+/** POST /me/friend-requests: a new request, or, when they had already asked you, a friendship. */
+export interface SendFriendRequestResultDto {
+  outcome: 'requested' | 'accepted';
+  request: FriendRequestDto;
+  /** Set when `outcome` is `accepted`. */
+  friend: FriendDto | null;
+}
+
+const OFFLINE: Presence = { status: 'offline', lastSeenAt: null };
+
+function iso(date: Date | null): string | null {
+  return date ? date.toISOString() : null;
+}
+
+export function toPublicUser(row: ProfileRow, presence: Presence = OFFLINE): PublicUserDto {
   return {
     id: row.id,
     username: row.username,
     bio: row.bio,
     avatarUrl: null,
-    status,
-    lastSeenAt: row.lastSeenAt ? row.lastSeenAt.toISOString() : null,
+    status: presence.status,
+    lastSeenAt: iso(presence.lastSeenAt ?? row.lastSeenAt),
     createdAt: row.createdAt.toISOString(),
   };
 }
 
-export function toSelfUser(row: UserRow, status: PresenceStatus = 'offline'): SelfUserDto {
-  return { ...toPublicUser(row, status), email: row.email };
+export function toSelfUser(
+  row: ProfileRow & Pick<UserRow, 'email'>,
+  presence: Presence = OFFLINE,
+): SelfUserDto {
+  return { ...toPublicUser(row, presence), email: row.email };
+}
+
+export function toFriendRequest(
+  row: FriendRequestRow,
+  viewerId: string,
+  other: PublicUserDto,
+): FriendRequestDto {
+  return {
+    id: row.id,
+    status: row.status,
+    direction: row.toUserId === viewerId ? 'incoming' : 'outgoing',
+    fromUserId: row.fromUserId,
+    toUserId: row.toUserId,
+    user: other,
+    createdAt: row.createdAt.toISOString(),
+    respondedAt: iso(row.respondedAt),
+  };
+}
+
+export function toFriend(user: PublicUserDto, since: Date): FriendDto {
+  return { user, since: since.toISOString() };
+}
+
+export function toBlock(user: PublicUserDto, row: Pick<BlockRow, 'createdAt'>): BlockDto {
+  return { user, blockedAt: row.createdAt.toISOString() };
 }

@@ -28,3 +28,21 @@ export const users = pgTable(
 
 export type UserRow = typeof users.$inferSelect;
 export type NewUserRow = typeof users.$inferInsert;
+
+/**
+ * The columns a profile is built from, selected explicitly wherever a user is joined in, so a
+ * password hash or an email never even leaves the database for someone else's profile.
+ */
+export const profileColumns = {
+  id: users.id,
+  username: users.username,
+  bio: users.bio,
+  avatarMediaId: users.avatarMediaId,
+  createdAt: users.createdAt,
+  lastSeenAt: users.lastSeenAt,
+};
+
+export type ProfileRow = Pick<
+  UserRow,
+  'id' | 'username' | 'bio' | 'avatarMediaId' | 'createdAt' | 'lastSeenAt'
+>;

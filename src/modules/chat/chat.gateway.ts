@@ -1,0 +1,168 @@
+import { Logger, type BeforeApplicationShutdown } from '@nestjs/common';
+import {
+  ConnectedSocket,
+  MessageBody,
+  SubscribeMessage,
+  WebSocketGateway,
+  type OnGatewayConnection,
+  type OnGatewayDisconnect,
+  type OnGatewayInit,
+} from '@nestjs/websockets';
+import type { ExtendedError } from 'socket.io';
+import { AppException } from '../../common/errors/app.exception';
+import { classifyError } from '../../common/errors/classify-error';
+import type { MessageDto } from './chat.types';
+import { MessagesService } from './messages.service';
+import { PresenceService } from './presence.service';
+import { ReceiptsService } from './receipts.service';
+import { TypingService } from './typing.service';
+import { answer, type AckAnswer } from './ws-ack';
+import { WsAuthService } from './ws-auth.service';
+import {
+  parsePayload,
+  ReadPayload,
+  RefreshPayload,
+  SendMessagePayload,
+  TypingPayload,
+} from './ws-payloads';
+import { sessionRoom, userRoom, WsServer, type ChatServer, type ChatSocket } from './ws-server';
+
+/**
+ * The Socket.IO edge of chat, and nothing more: authenticates in the handshake, joins the
+ * `user:<id>` and `session:<id>` rooms, validates each event's payload, calls one service and
+ * maps the outcome to an ack. Every handler resolves with an ack answer; none ever throws.
+ */
+@WebSocketGateway()
+export class ChatGateway
+  implements
+    OnGatewayInit<ChatServer>,
+    OnGatewayConnection<ChatSocket>,
+    OnGatewayDisconnect<ChatSocket>,
+    BeforeApplicationShutdown
+{
+  private readonly logger = new Logger('ChatGateway');
+  private closing = false;
+
+  constructor(
+    private readonly ws: WsServer,
+    private readonly auth: WsAuthService,
+    private readonly presence: PresenceService,
+    private readonly typing: TypingService,
+    private readonly messages: MessagesService,
+    private readonly receipts: ReceiptsService,
+  ) {}
+
+  afterInit(server: ChatServer): void {
+    this.ws.attach(server);
+    server.use((socket, next) => {
+      void this.handshake(socket, next);
+    });
+  }
+
+  handleConnection(socket: ChatSocket): void {
+    const { userId, sessionId } = socket.data;
+    void socket.join([userRoom(userId), sessionRoom(sessionId)]);
+    this.auth.watchExpiry(socket);
+    void this.presence.connected(userId, socket.id);
+    void this.recheckSession(socket);
+  }
+
+  handleDisconnect(socket: ChatSocket): void {
+    this.auth.forget(socket.id);
+    this.typing.socketGone(socket.id);
+    void this.presence.disconnected(socket.id);
+  }
+
+  /** Refuse new sockets, then take this replica's sockets out of presence before the server closes. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.closing = true;
+    this.typing.shutdown();
+    await this.presence.shutdown();
+  }
+
+  /** Acked only after the message committed; a retry with the same clientMessageId gets the same message. */
+  @SubscribeMessage('message:send')
+  send(
+    @ConnectedSocket() socket: ChatSocket,
+    @MessageBody() raw: unknown,
+  ): Promise<AckAnswer<MessageDto>> {
+    return answer(this.logger, 'message:send', async () => {
+      const payload = parsePayload(SendMessagePayload, raw);
+      return (await this.messages.send(socket.data.userId, payload)).message;
+    });
+  }
+
+  @SubscribeMessage('message:read')
+  read(
+    @ConnectedSocket() socket: ChatSocket,
+    @MessageBody() raw: unknown,
+  ): Promise<AckAnswer<{ lastReadSeq: number }>> {
+    return answer(this.logger, 'message:read', () => {
+      const { conversationId, seq } = parsePayload(ReadPayload, raw);
+      return this.receipts.markRead(socket.data.userId, conversationId, seq);
+    });
+  }
+
+  @SubscribeMessage('typing:start')
+  typingStart(
+    @ConnectedSocket() socket: ChatSocket,
+    @MessageBody() raw: unknown,
+  ): Promise<AckAnswer<null>> {
+    return answer(this.logger, 'typing:start', () =>
+      this.typing.start(
+        socket.data.userId,
+        socket.id,
+        parsePayload(TypingPayload, raw).conversationId,
+      ),
+    );
+  }
+
+  @SubscribeMessage('typing:stop')
+  typingStop(
+    @ConnectedSocket() socket: ChatSocket,
+    @MessageBody() raw: unknown,
+  ): Promise<AckAnswer<null>> {
+    return answer(this.logger, 'typing:stop', () =>
+      this.typing.stop(socket.data.userId, parsePayload(TypingPayload, raw).conversationId),
+    );
+  }
+
+  @SubscribeMessage('auth:refresh')
+  refresh(
+    @ConnectedSocket() socket: ChatSocket,
+    @MessageBody() raw: unknown,
+  ): Promise<AckAnswer<{ expiresAt: string }>> {
+    return answer(this.logger, 'auth:refresh', () =>
+      this.auth.refresh(socket, parsePayload(RefreshPayload, raw).token),
+    );
+  }
+
+  private async handshake(
+    socket: ChatSocket,
+    next: (error?: ExtendedError) => void,
+  ): Promise<void> {
+    try {
+      if (this.closing) throw new AppException('DEPENDENCY_UNAVAILABLE', 'Server is shutting down');
+      socket.data = await this.auth.authenticate(socket.handshake);
+      next();
+    } catch (error) {
+      const { code, message, unexpected } = classifyError(error);
+      if (unexpected) this.logger.error({ err: error }, 'Unhandled error in socket handshake');
+      const refusal: ExtendedError = new Error(message);
+      refusal.data = { code, message };
+      next(refusal);
+    }
+  }
+
+  /** A revocation that landed between the handshake's check and the room join would be missed. */
+  private async recheckSession(socket: ChatSocket): Promise<void> {
+    try {
+      if (!(await this.auth.isLive(socket.data))) {
+        socket.emit('session:revoked', { sessionId: socket.data.sessionId });
+        socket.disconnect(true);
+      }
+    } catch {
+      // Redis away: the handshake just succeeded, revocations still reach the session room.
+    }
+  }
+}

@@ -1,0 +1,224 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { and, asc, desc, eq, inArray, isNull, ne, sql, type SQL } from 'drizzle-orm';
+import { DATABASE, type Database } from '../../infra/database/database.types';
+import type { ConversationView, MemberView } from './chat.mapper';
+import { conversationMembers, conversations, messages } from './chat.schema';
+import type { ConversationType, MemberRole } from './chat.types';
+import type { ActivityCursor } from './list-cursor';
+import { messageView } from './message-view.query';
+
+/** A user's active membership of a conversation, with what the services decide on. */
+export interface Membership {
+  conversationId: string;
+  type: ConversationType;
+  directKey: string | null;
+  lastSeq: number;
+  role: MemberRole;
+  lastReadSeq: number;
+}
+
+/** The only class that reads or writes conversations (membership changes: MembersRepository). */
+@Injectable()
+export class ConversationsRepository {
+  constructor(@Inject(DATABASE) private readonly db: Database) {}
+
+  /**
+   * Creates the pair's direct conversation unless it exists. `ON CONFLICT DO NOTHING` on the
+   * unique direct_key makes a concurrent second INSERT wait for the first and then do nothing;
+   * its SELECT then sees the committed winner (members are inserted in the winner's transaction).
+   */
+  async getOrCreateDirect(
+    id: string,
+    directKey: string,
+    userIds: readonly [string, string],
+  ): Promise<{ id: string; created: boolean }> {
+    return this.db.transaction(async (tx) => {
+      const inserted = await tx
+        .insert(conversations)
+        .values({ id, type: 'direct', directKey })
+        .onConflictDoNothing({ target: conversations.directKey })
+        .returning({ id: conversations.id });
+      if (inserted.length > 0) {
+        await tx
+          .insert(conversationMembers)
+          .values(
+            userIds.map((userId) => ({ conversationId: id, userId, role: 'member' as const })),
+          );
+        return { id, created: true };
+      }
+      const [existing] = await tx
+        .select({ id: conversations.id })
+        .from(conversations)
+        .where(eq(conversations.directKey, directKey));
+      return { id: existing.id, created: false };
+    });
+  }
+
+  async createGroup(input: {
+    id: string;
+    name: string;
+    ownerId: string;
+    memberIds: readonly string[];
+  }): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await tx.insert(conversations).values({ id: input.id, type: 'group', name: input.name });
+      await tx.insert(conversationMembers).values([
+        { conversationId: input.id, userId: input.ownerId, role: 'owner' as const },
+        ...input.memberIds.map((userId) => ({
+          conversationId: input.id,
+          userId,
+          role: 'member' as const,
+        })),
+      ]);
+    });
+  }
+
+  async findMembership(userId: string, conversationId: string): Promise<Membership | undefined> {
+    const [row] = await this.db
+      .select({
+        conversationId: conversations.id,
+        type: conversations.type,
+        directKey: conversations.directKey,
+        lastSeq: conversations.lastSeq,
+        role: conversationMembers.role,
+        lastReadSeq: conversationMembers.lastReadSeq,
+      })
+      .from(conversationMembers)
+      .innerJoin(conversations, eq(conversations.id, conversationMembers.conversationId))
+      .where(
+        and(
+          eq(conversationMembers.conversationId, conversationId),
+          eq(conversationMembers.userId, userId),
+          isNull(conversationMembers.leftAt),
+        ),
+      )
+      .limit(1);
+    return row;
+  }
+
+  async findDirectByKey(directKey: string): Promise<string | undefined> {
+    const [row] = await this.db
+      .select({ id: conversations.id })
+      .from(conversations)
+      .where(eq(conversations.directKey, directKey))
+      .limit(1);
+    return row?.id;
+  }
+
+  /**
+   * One page of the user's conversations by latest activity, each with its newest message, in a
+   * single statement: the newest message is the one whose seq is the conversation's last_seq (a
+   * unique-index lookup), its reactions aggregated by a correlated subquery.
+   */
+  async listViews(
+    userId: string,
+    page: { after?: ActivityCursor; limit: number },
+  ): Promise<ConversationView[]> {
+    const after = page.after
+      ? sql`(${conversations.lastMessageAt}, ${conversations.id}) < (${page.after.at.toISOString()}::timestamptz, ${page.after.id}::uuid)`
+      : undefined;
+    return this.views(userId, after, page.limit);
+  }
+
+  async findView(userId: string, conversationId: string): Promise<ConversationView | undefined> {
+    const [view] = await this.views(userId, eq(conversations.id, conversationId), 1);
+    return view;
+  }
+
+  private async views(
+    userId: string,
+    filter: SQL | undefined,
+    limit: number,
+  ): Promise<ConversationView[]> {
+    const rows = await this.db
+      .select({
+        id: conversations.id,
+        type: conversations.type,
+        name: conversations.name,
+        lastSeq: conversations.lastSeq,
+        lastMessageAt: conversations.lastMessageAt,
+        updatedAt: conversations.updatedAt,
+        createdAt: conversations.createdAt,
+        lastReadSeq: conversationMembers.lastReadSeq,
+        message: messageView,
+      })
+      .from(conversationMembers)
+      .innerJoin(conversations, eq(conversations.id, conversationMembers.conversationId))
+      .leftJoin(
+        messages,
+        and(eq(messages.conversationId, conversations.id), eq(messages.seq, conversations.lastSeq)),
+      )
+      .where(
+        and(eq(conversationMembers.userId, userId), isNull(conversationMembers.leftAt), filter),
+      )
+      .orderBy(desc(conversations.lastMessageAt), desc(conversations.id))
+      .limit(limit);
+    return rows.map(({ message, ...conversation }) => ({
+      ...conversation,
+      lastMessage: message && message.id ? message : null,
+    }));
+  }
+
+  /** Active members of all the given conversations, in one statement, oldest first. */
+  async activeMembers(conversationIds: readonly string[]): Promise<MemberView[]> {
+    if (conversationIds.length === 0) return [];
+    return this.db
+      .select({
+        conversationId: conversationMembers.conversationId,
+        userId: conversationMembers.userId,
+        role: conversationMembers.role,
+        joinedAt: conversationMembers.joinedAt,
+      })
+      .from(conversationMembers)
+      .where(
+        and(
+          inArray(conversationMembers.conversationId, [...conversationIds]),
+          isNull(conversationMembers.leftAt),
+        ),
+      )
+      .orderBy(
+        asc(conversationMembers.conversationId),
+        asc(conversationMembers.joinedAt),
+        asc(conversationMembers.userId),
+      );
+  }
+
+  async memberIds(conversationId: string): Promise<string[]> {
+    const rows = await this.db
+      .select({ userId: conversationMembers.userId })
+      .from(conversationMembers)
+      .where(
+        and(
+          eq(conversationMembers.conversationId, conversationId),
+          isNull(conversationMembers.leftAt),
+        ),
+      );
+    return rows.map((row) => row.userId);
+  }
+
+  /** Everyone who shares at least one conversation with the user (active memberships on both sides). */
+  async peerIdsOf(userId: string): Promise<string[]> {
+    const mine = this.db
+      .select({ conversationId: conversationMembers.conversationId })
+      .from(conversationMembers)
+      .where(and(eq(conversationMembers.userId, userId), isNull(conversationMembers.leftAt)));
+    const rows = await this.db
+      .selectDistinct({ userId: conversationMembers.userId })
+      .from(conversationMembers)
+      .where(
+        and(
+          inArray(conversationMembers.conversationId, mine),
+          isNull(conversationMembers.leftAt),
+          ne(conversationMembers.userId, userId),
+        ),
+      );
+    return rows.map((row) => row.userId);
+  }
+
+  async rename(conversationId: string, name: string): Promise<void> {
+    await this.db
+      .update(conversations)
+      .set({ name, updatedAt: sql`now()` })
+      .where(eq(conversations.id, conversationId));
+  }
+}

@@ -1,0 +1,154 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { AppException } from '../../common/errors/app.exception';
+import { AccessDenylistService } from '../auth/tokens/access-denylist.service';
+import { TokenService } from '../auth/tokens/token.service';
+import type { ChatSocket, SocketData } from './ws-server';
+
+type Handshake = ChatSocket['handshake'];
+
+const ACCESS_COOKIE = 'access_token';
+/** setTimeout's ceiling (~24.8 days); token lifetimes are far below it, but never overflow. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Socket authentication: the handshake (token from `auth.token`, or the access_token cookie when
+ * the Origin is allowed), the same liveness check as HTTP (denylist, session alive),
+ * `auth:refresh`, and the per-socket timer that disconnects at token expiry.
+ */
+@Injectable()
+export class WsAuthService {
+  private readonly logger = new Logger('WsAuth');
+  private readonly allowedOrigins: ReadonlySet<string>;
+  private readonly expiryTimers = new Map<string, NodeJS.Timeout>();
+
+  constructor(
+    private readonly tokens: TokenService,
+    private readonly denylist: AccessDenylistService,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.allowedOrigins = new Set(config.http.corsOrigins);
+  }
+
+  /**
+   * A browser always sends Origin on a WebSocket/polling handshake: a foreign one is refused. A
+   * client without Origin (Node, mobile) must bring its token in `auth.token`; the cookie counts
+   * only for an allowed Origin, so a page elsewhere can't ride the browser's cookie.
+   */
+  async authenticate(handshake: Handshake): Promise<SocketData> {
+    const origin = headerOf(handshake, 'origin');
+    const originAllowed = origin !== undefined && this.allowedOrigins.has(origin);
+    if (origin !== undefined && !originAllowed) {
+      throw new AppException(
+        'CSRF_ORIGIN_REJECTED',
+        'Cross-site connection refused: origin not allowed',
+      );
+    }
+    const token = tokenOf(handshake, originAllowed);
+    if (token === undefined) throw new AppException('UNAUTHORIZED', 'Authentication required');
+    return this.identify(token);
+  }
+
+  /**
+   * `auth:refresh`: a fresh access token of the SAME user and session extends the socket's life.
+   * Anything else (another user's token, another session's, a dead session) is refused and the
+   * socket keeps its old expiry.
+   */
+  async refresh(socket: ChatSocket, token: string): Promise<{ expiresAt: string }> {
+    const current = socket.data;
+    const next = await this.identify(token);
+    if (next.userId !== current.userId || next.sessionId !== current.sessionId) {
+      throw new AppException('UNAUTHORIZED', 'The token belongs to another session');
+    }
+    socket.data = {
+      ...current,
+      jti: next.jti,
+      expiresAt: Math.max(current.expiresAt, next.expiresAt),
+    };
+    this.watchExpiry(socket);
+    return { expiresAt: new Date(socket.data.expiresAt).toISOString() };
+  }
+
+  /** (Re)arms the timer that disconnects the socket when its access token expires. */
+  watchExpiry(socket: ChatSocket): void {
+    this.forget(socket.id);
+    const delay = socket.data.expiresAt - Date.now();
+    if (delay <= 0) {
+      socket.disconnect(true);
+      return;
+    }
+    const timer = setTimeout(
+      () => {
+        this.expiryTimers.delete(socket.id);
+        if (Date.now() < socket.data.expiresAt) return this.watchExpiry(socket); // refreshed meanwhile
+        this.logger.debug({ userId: socket.data.userId }, 'socket access token expired');
+        socket.disconnect(true);
+      },
+      Math.min(delay, MAX_TIMER_MS),
+    );
+    timer.unref();
+    this.expiryTimers.set(socket.id, timer);
+  }
+
+  forget(socketId: string): void {
+    const timer = this.expiryTimers.get(socketId);
+    if (timer) clearTimeout(timer);
+    this.expiryTimers.delete(socketId);
+  }
+
+  /** The socket's session still exists and its token was not signed out. */
+  isLive(data: SocketData): Promise<boolean> {
+    return this.denylist.isLive(data.jti, data.userId, data.sessionId);
+  }
+
+  private async identify(token: string): Promise<SocketData> {
+    const claims = this.tokens.verifyAccess(token);
+    if (!(await this.denylist.isLive(claims.jti, claims.sub, claims.sid))) {
+      throw new AppException('UNAUTHORIZED', 'Session revoked or signed out');
+    }
+    return {
+      userId: claims.sub,
+      sessionId: claims.sid,
+      jti: claims.jti,
+      expiresAt: claims.exp * 1000,
+    };
+  }
+}
+
+function headerOf(handshake: Handshake, name: string): string | undefined {
+  const value = handshake.headers[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function tokenOf(handshake: Handshake, cookieAllowed: boolean): string | undefined {
+  const auth: unknown = handshake.auth;
+  if (auth !== null && typeof auth === 'object' && 'token' in auth) {
+    const token: unknown = auth.token;
+    // A token that is not a non-empty string is a bad token, not a reason to try the cookie.
+    if (typeof token !== 'string' || token.length === 0) {
+      throw new AppException('UNAUTHORIZED', 'Invalid access token');
+    }
+    return token;
+  }
+  if (!cookieAllowed) return undefined;
+  return cookieValue(headerOf(handshake, 'cookie'), ACCESS_COOKIE);
+}
+
+/** The value of one cookie in a Cookie header (RFC 6265 pairs); malformed escapes count as absent. */
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (!header || header.length > 16_384) return undefined;
+  for (const pair of header.split(';')) {
+    const index = pair.indexOf('=');
+    if (index < 0 || pair.slice(0, index).trim() !== name) continue;
+    let value = pair.slice(index + 1).trim();
+    if (value.startsWith('"') && value.endsWith('"') && value.length >= 2)
+      value = value.slice(1, -1);
+    try {
+      value = decodeURIComponent(value);
+    } catch {
+      return undefined;
+    }
+    return value.length > 0 ? value : undefined;
+  }
+  return undefined;
+}
