@@ -65,7 +65,9 @@ export class AuthTransport {
     if (this.isBearer(req) || bodyToken !== undefined)
       return { token: bodyToken, viaCookie: false };
     const cookie: unknown = (req.cookies as Record<string, unknown> | undefined)?.[REFRESH_COOKIE];
-    return { token: typeof cookie === 'string' && cookie ? cookie : undefined, viaCookie: true };
+    const token = typeof cookie === 'string' && cookie ? cookie : undefined;
+    // Only a request that really carries the cookie is cookie-authenticated (and CSRF-checked).
+    return { token, viaCookie: token !== undefined };
   }
 
   clientInfo(req: Request): ClientInfo {

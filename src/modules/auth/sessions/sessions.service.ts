@@ -59,7 +59,10 @@ export class SessionsService {
   async create(userId: string, client: ClientInfo): Promise<IssuedTokens> {
     const sessionId = uuidv7();
     const now = Date.now();
-    const refreshExpiresAt = new Date(now + this.config.auth.refreshTtlSeconds * 1000);
+    // Whole seconds, as in the token's `exp`: a rotation then reports the very same expiry.
+    const refreshExpiresAt = new Date(
+      Math.floor(now / 1000) * 1000 + this.config.auth.refreshTtlSeconds * 1000,
+    );
     const refreshToken = this.tokens.signRefresh(userId, sessionId, refreshExpiresAt);
     const key = sessionKey(userId, sessionId);
     await this.redis

@@ -5,9 +5,10 @@ import { Strategy, type JwtFromRequestFunction } from 'passport-jwt';
 import { AppException } from '../../../common/errors/app.exception';
 import { ACCESS_COOKIE, type AuthContext } from '../auth.types';
 import { AccessDenylistService } from '../tokens/access-denylist.service';
-import { TokenService } from '../tokens/token.service';
+import { MAX_TOKEN_LENGTH, TokenService } from '../tokens/token.service';
 
-const BEARER = /^Bearer ([A-Za-z0-9_.-]+)$/;
+// The scheme is case-insensitive (RFC 9110 §11.1); the token is base64url segments.
+const BEARER = /^Bearer ([A-Za-z0-9_.-]+)$/i;
 
 /** Bearer header first (mobile / API clients), else the httpOnly cookie (web). */
 export function extractAccessToken(
@@ -16,10 +17,13 @@ export function extractAccessToken(
   const header = req.get('authorization');
   if (header !== undefined) {
     const match = BEARER.exec(header.trim());
-    return match ? { token: match[1], transport: 'bearer' } : null;
+    return match && match[1].length <= MAX_TOKEN_LENGTH
+      ? { token: match[1], transport: 'bearer' }
+      : null;
   }
   const cookie: unknown = (req.cookies as Record<string, unknown> | undefined)?.[ACCESS_COOKIE];
-  return typeof cookie === 'string' && cookie.length > 0
+  // Same bound as TokenService.verifyAccess, so HTTP and the socket handshake agree.
+  return typeof cookie === 'string' && cookie.length > 0 && cookie.length <= MAX_TOKEN_LENGTH
     ? { token: cookie, transport: 'cookie' }
     : null;
 }

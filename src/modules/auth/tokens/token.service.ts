@@ -7,6 +7,8 @@ import { AppException } from '../../../common/errors/app.exception';
 const ALGORITHM = 'HS256' as const;
 const ACCESS_TYPE = 'at+jwt';
 const REFRESH_TYPE = 'rt+jwt';
+/** Longer than any token we sign; anything bigger is refused before it is parsed. */
+export const MAX_TOKEN_LENGTH = 4096;
 
 export interface AccessClaims {
   sub: string;
@@ -146,7 +148,7 @@ export class TokenService {
     audience: string,
     failure: 'UNAUTHORIZED' | 'REFRESH_TOKEN_INVALID',
   ): CompleteToken<T> {
-    if (typeof token !== 'string' || token.length > 4096)
+    if (typeof token !== 'string' || token.length > MAX_TOKEN_LENGTH)
       throw new AppException(failure, 'Invalid token');
     try {
       return this.jwt.verify<CompleteToken<T> & object>(token, {
