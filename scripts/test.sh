@@ -5,6 +5,7 @@
 #     127.0.0.1:6390 (dir /tmp/baatcheet-test-redis, no persistence), installed from apt when missing
 #   - PostgreSQL: TEST_DATABASE_URL when set and answering; else the server on 127.0.0.1:5432 when it
 #     takes password-less logins as postgres; else a private cluster on 127.0.0.1:54329 (/tmp/baatcheet-pg)
+#   - nginx (the scale-out tests run one in front of two replicas): installed from apt (nginx) when missing
 #   - exports TEST_REDIS_URL and TEST_DATABASE_URL and runs `jest --ci` with this script's arguments
 # The services are left running for the next run (starting them is the slow part).
 set -euo pipefail
@@ -31,6 +32,8 @@ fi
 export TEST_REDIS_URL
 
 ensure_postgres # exports TEST_DATABASE_URL
+
+ensure_nginx # exports NGINX_BIN (test/e2e/scale-out.e2e-spec.ts runs a real nginx)
 
 log "running jest --ci $*"
 exec npx --no -- jest --ci "$@"

@@ -6,6 +6,8 @@ import { AppModule, type AppOptions } from './app.module';
 import type { AppConfig } from './config/app-config';
 import { answerParserErrorsInEnvelope } from './infra/http/client-error.handler';
 import { API_PREFIX, configureHttpPipeline, DOCS_PATH } from './infra/http/http-pipeline';
+import { RedisService } from './infra/redis/redis.service';
+import { RedisIoAdapter } from './infra/websocket/redis-io.adapter';
 
 /** Builds the API application (not yet listening). main.ts and the tests share this. */
 export async function createHttpApp(
@@ -21,6 +23,7 @@ export async function createHttpApp(
   app.flushLogs();
   configureHttpPipeline(app, config);
   answerParserErrorsInEnvelope(app.getHttpServer());
+  app.useWebSocketAdapter(new RedisIoAdapter(app, config, app.get(RedisService)));
   app.setGlobalPrefix(API_PREFIX, { exclude: ['health/live', 'health/ready', 'metrics'] });
   if (config.http.docsEnabled) setupDocs(app, config);
   return app;

@@ -430,3 +430,25 @@ dotenv_get() {
   fi
   printf '%s' "$val"
 }
+
+# --- nginx (scale-out tests) -------------------------------------------------------------------
+
+# ensure_nginx: nginx is installed (the scale-out tests run a real one, in a temp dir, in front of
+# two replicas); installs Debian's nginx package when missing. Nothing is started or configured here:
+# the Debian package's own service is not used (the tests run nginx as their child process).
+# Exports NGINX_BIN for the tests.
+ensure_nginx() {
+  local bin
+  bin="$(command -v nginx 2>/dev/null || true)"
+  [[ -n $bin ]] || { [[ -x /usr/sbin/nginx ]] && bin=/usr/sbin/nginx; }
+  if [[ -z $bin ]]; then
+    log "nginx not found; trying to install the Debian package nginx"
+    apt_install nginx
+    bin="$(command -v nginx 2>/dev/null || true)"
+    [[ -n $bin ]] || { [[ -x /usr/sbin/nginx ]] && bin=/usr/sbin/nginx; }
+    [[ -n $bin ]] || die "nginx is still missing after installing nginx (looked on PATH and in /usr/sbin)"
+  fi
+  NGINX_BIN="$bin"
+  export NGINX_BIN
+  log "nginx: $NGINX_BIN ($("$NGINX_BIN" -v 2>&1 | sed 's/^nginx version: //'))"
+}
