@@ -43,6 +43,26 @@ export class RedisService implements OnApplicationShutdown {
     return this.track(connection, purpose);
   }
 
+  /**
+   * Connection options (not a connection) for a library that opens and closes its own
+   * connections, such as BullMQ: it then quits them itself after its workers have stopped,
+   * instead of us closing them under it during shutdown.
+   */
+  connectionOptions(options: RedisOptions = {}): RedisOptions {
+    const url = new URL(this.url);
+    const db = url.pathname.replace(/^\//, '');
+    return {
+      ...baseOptions(),
+      host: url.hostname.replace(/^\[|\]$/g, ''),
+      port: url.port ? Number(url.port) : 6379,
+      username: url.username ? decodeURIComponent(url.username) : undefined,
+      password: url.password ? decodeURIComponent(url.password) : undefined,
+      db: db ? Number(db) : undefined,
+      tls: url.protocol === 'rediss:' ? {} : undefined,
+      ...options,
+    };
+  }
+
   async ping(): Promise<void> {
     await this.client.ping();
   }

@@ -1,5 +1,10 @@
 import { OnWorkerEvent, Processor, WorkerHost } from '@nestjs/bullmq';
-import { Inject, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { MailJob, QueueName } from '../../infra/queue/queue.constants';
@@ -27,7 +32,10 @@ type MailJobRef = Job<MailJobData, MailJobResult, string>;
  * send so a job retried after a crash-after-send is not mailed twice. Never logs the payload.
  */
 @Processor(QueueName.Mail, { concurrency: MAIL_WORKER_CONCURRENCY })
-export class MailProcessor extends WorkerHost implements BeforeApplicationShutdown {
+export class MailProcessor
+  extends WorkerHost
+  implements BeforeApplicationShutdown, OnApplicationBootstrap
+{
   private readonly logger = new Logger('MailProcessor');
   private lastWorkerError = '';
   /** Half the shutdown grace: the rest is for closing Redis, PostgreSQL and the HTTP server. */
@@ -42,6 +50,11 @@ export class MailProcessor extends WorkerHost implements BeforeApplicationShutdo
   ) {
     super();
     this.drainMs = Math.floor(config.shutdownGraceMs / 2);
+  }
+
+  /** Like MailService: started means connected, so a fast start-then-stop can't race BullMQ's init. */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.worker.waitUntilReady();
   }
 
   async process(job: MailJobRef): Promise<MailJobResult> {

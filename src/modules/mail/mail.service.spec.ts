@@ -20,6 +20,7 @@ function setup(add?: () => Promise<unknown>): {
 } {
   const added: Added[] = [];
   const queue = {
+    on: jest.fn(),
     add: jest.fn((name: string, data: MailJobData, opts: JobsOptions) => {
       added.push({ name, data, opts });
       return add ? add() : Promise.resolve({ id: opts.jobId });

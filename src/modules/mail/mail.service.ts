@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { InjectQueue } from '@nestjs/bullmq';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { JobsOptions, Queue } from 'bullmq';
 import { AppException } from '../../common/errors/app.exception';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
@@ -32,7 +32,7 @@ export type MailQueue = Queue<MailJobData, unknown, MailJob>;
  * same mail enqueued twice is one job. Resolves with the job id.
  */
 @Injectable()
-export class MailService {
+export class MailService implements OnApplicationBootstrap {
   private readonly logger = new Logger('MailService');
   private readonly jobOptions: JobsOptions;
 
@@ -41,12 +41,24 @@ export class MailService {
     private readonly crypto: MailCrypto,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
+    // BullMQ re-emits connection failures on the queue; without a listener they would be thrown as
+    // unhandled 'error' events (seen when the app closes while the queue is still connecting).
+    this.queue.on('error', (error: Error) => this.logger.warn(`mail queue: ${error.message}`));
     this.jobOptions = {
       attempts: MAIL_ATTEMPTS,
       backoff: { type: 'exponential', delay: config.mail.retryBaseMs, jitter: MAIL_BACKOFF_JITTER },
       removeOnComplete: MAIL_KEEP_COMPLETED,
       removeOnFail: MAIL_KEEP_FAILED,
     };
+  }
+
+  /**
+   * The app counts as started only once the queue's connection is up: BullMQ reports a connection
+   * closed while it is still initialising as an unhandled error, so a fast start-then-stop must not
+   * race it.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.queue.waitUntilReady();
   }
 
   /** De-duplicated per code: re-sending the same OTP is a no-op, a new OTP is a new mail. */
