@@ -1,10 +1,11 @@
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
+import type { ModuleMetadata } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createHttpApp } from '../../src/app.factory';
 import type { AppConfig } from '../../src/config/app-config';
 import { loadConfig } from '../../src/config/load-config';
-import { createTestDatabase, type TestDatabase } from './database';
+import { assertTestDatabase, createTestDatabase, type TestDatabase } from './database';
 import { deleteKeysUnder, rawRedis, testRedisUrl, uniqueRedisPrefix } from './redis';
 
 /** Environment every test app starts from; tests override single variables. */
@@ -55,41 +56,63 @@ export interface TestAppOptions {
   /** Reuse a database (two replicas over one store); otherwise each app gets a fresh one. */
   database?: TestDatabase;
   captureLogs?: boolean;
+  /** Extra modules mounted into the app, e.g. `[ProbeModule]` for test-only routes. */
+  imports?: ModuleMetadata['imports'];
 }
 
-/** A real app on a real port, over its own PostgreSQL database and Redis key prefix. */
+/**
+ * A real app on a real port, over its own PostgreSQL database and Redis key prefix.
+ * `env.DATABASE_URL` overrides the database (it must still name a test database; empty = PGlite).
+ */
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const ownsDatabase = !options.database;
-  const database = options.database ?? (await createTestDatabase());
+  const override = options.env?.DATABASE_URL;
+  if (override) assertTestDatabase(override);
+  const ownsDatabase = !options.database && override === undefined;
+  const database = options.database ?? (ownsDatabase ? await createTestDatabase() : undefined);
   const logs = options.captureLogs ? new LogCapture() : undefined;
-  const config = loadConfig(
-    testEnv({
-      DATABASE_URL: database.url,
-      ...(logs ? { LOG_LEVEL: 'debug' } : {}),
-      ...options.env,
-    }),
-  );
-  const app = await createHttpApp(config, { logDestination: logs });
-  await app.listen(0, '127.0.0.1');
-  const { port } = app.getHttpServer().address() as AddressInfo;
-  let closed = false;
-  return {
-    app,
-    config,
-    url: `http://127.0.0.1:${port}`,
-    database,
-    logs,
-    close: async () => {
-      if (closed) return;
-      closed = true;
-      await app.close();
-      const redis = rawRedis();
-      try {
-        await deleteKeysUnder(redis, config.redis.keyPrefix);
-      } finally {
-        redis.disconnect();
-      }
-      if (ownsDatabase) await database.drop();
-    },
-  };
+  let app: NestExpressApplication | undefined;
+  try {
+    const config = loadConfig(
+      testEnv({
+        DATABASE_URL: database?.url,
+        ...(logs ? { LOG_LEVEL: 'debug' } : {}),
+        ...options.env,
+      }),
+    );
+    app = await createHttpApp(config, { logDestination: logs, imports: options.imports });
+    await app.listen(0, '127.0.0.1');
+    const { port } = app.getHttpServer().address() as AddressInfo;
+    const started = app;
+    let closed = false;
+    return {
+      app: started,
+      config,
+      url: `http://127.0.0.1:${port}`,
+      database,
+      logs,
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        try {
+          await started.close();
+        } finally {
+          await cleanUp(config.redis.keyPrefix, ownsDatabase ? database : undefined);
+        }
+      },
+    };
+  } catch (error) {
+    await app?.close().catch(() => undefined);
+    if (ownsDatabase) await database?.drop();
+    throw error;
+  }
+}
+
+async function cleanUp(keyPrefix: string, database?: TestDatabase): Promise<void> {
+  const redis = rawRedis();
+  try {
+    await deleteKeysUnder(redis, keyPrefix);
+  } finally {
+    redis.disconnect();
+  }
+  await database?.drop();
 }

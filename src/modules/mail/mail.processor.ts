@@ -15,6 +15,9 @@ import { isMailJob, type MailJobData, type MailPayload } from './mail.types';
 import { MailTemplates } from './templates/mail.templates';
 
 export const MAIL_WORKER_CONCURRENCY = 5;
+
+const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms).unref());
 /** How long a sent marker outlives the send: longer than every retry and stalled-job recovery. */
 export const MAIL_SENT_TTL_SECONDS = 86_400;
 
@@ -38,8 +41,10 @@ export class MailProcessor
 {
   private readonly logger = new Logger('MailProcessor');
   private lastWorkerError = '';
-  /** Half the shutdown grace: the rest is for closing Redis, PostgreSQL and the HTTP server. */
+  /** 40% of the shutdown grace for in-flight sends: the rest is for closing everything else. */
   private readonly drainMs: number;
+  /** After the drain budget, how long a forced close may take before the connections are dropped. */
+  private readonly forcedCloseMs: number;
 
   constructor(
     private readonly redis: RedisService,
@@ -49,7 +54,8 @@ export class MailProcessor
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     super();
-    this.drainMs = Math.floor(config.shutdownGraceMs / 2);
+    this.drainMs = Math.floor(config.shutdownGraceMs * 0.4);
+    this.forcedCloseMs = Math.floor(config.shutdownGraceMs * 0.15);
   }
 
   /** Like MailService: started means connected, so a fast start-then-stop can't race BullMQ's init. */
@@ -105,6 +111,11 @@ export class MailProcessor
    * (by this or another worker), so the process still exits within SHUTDOWN_GRACE_MS.
    */
   async beforeApplicationShutdown(): Promise<void> {
+    const client = await this.worker.client.catch(() => undefined);
+    if (client?.status !== 'ready') {
+      // Redis is away: nothing can be acknowledged anyway, and a graceful close would wait for it.
+      await this.worker.disconnect().catch(() => undefined);
+    }
     const closing = this.worker.close().then(
       () => true,
       (error: unknown) => {
@@ -123,7 +134,21 @@ export class MailProcessor
         `mail sends still running after ${this.drainMs} ms of shutdown; aborting them (they will be retried)`,
       );
       this.sender.abort();
-      await closing;
+      // With Redis away, a graceful close waits forever on a QUIT that can't be sent: force it,
+      // and drop the connections outright if even that does not settle soon.
+      const forced = this.worker.close(true).then(
+        () => true,
+        () => true,
+      );
+      const settled = await Promise.race([
+        closing,
+        forced,
+        sleep(this.forcedCloseMs).then(() => false),
+      ]);
+      if (!settled) {
+        this.logger.warn('the mail worker did not close; dropping its Redis connections');
+        await this.worker.disconnect().catch(() => undefined);
+      }
     }
   }
 

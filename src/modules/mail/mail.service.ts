@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { InjectQueue } from '@nestjs/bullmq';
-import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import type { JobsOptions, Queue } from 'bullmq';
 import { AppException } from '../../common/errors/app.exception';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
@@ -32,7 +38,7 @@ export type MailQueue = Queue<MailJobData, unknown, MailJob>;
  * same mail enqueued twice is one job. Resolves with the job id.
  */
 @Injectable()
-export class MailService implements OnApplicationBootstrap {
+export class MailService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('MailService');
   private readonly jobOptions: JobsOptions;
 
@@ -59,6 +65,15 @@ export class MailService implements OnApplicationBootstrap {
    */
   async onApplicationBootstrap(): Promise<void> {
     await this.queue.waitUntilReady();
+  }
+
+  /**
+   * With Redis away, BullMQ's graceful queue close would wait forever for a QUIT that can't be
+   * sent; drop the connection instead so shutdown stays within its grace period.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    const client = await this.queue.client.catch(() => undefined);
+    if (client?.status !== 'ready') await this.queue.disconnect().catch(() => undefined);
   }
 
   /** De-duplicated per code: re-sending the same OTP is a no-op, a new OTP is a new mail. */
