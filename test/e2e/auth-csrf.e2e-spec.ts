@@ -3,7 +3,7 @@ import { startTestApp, type TestApp } from '../support/app';
 import {
   ALLOWED_ORIGIN,
   cookiesFrom,
-  lineOtpReader,
+  smtpOtpReader,
   loginBearer,
   loginCookie,
   meBearer,
@@ -38,7 +38,7 @@ describe('auth: CSRF defence for cookie authentication', () => {
 
   beforeAll(async () => {
     smtp = await startSmtpServer();
-    readOtp = lineOtpReader(smtp);
+    readOtp = smtpOtpReader(smtp);
     t = await startTestApp({ env: { SMTP_URL: smtp.url, MAIL_RETRY_BASE_MS: '50' } });
   });
   afterAll(async () => {

@@ -6,7 +6,7 @@ import {
   cookiesFrom,
   setCookieLines,
   signUpBearer,
-  lineOtpReader,
+  smtpOtpReader,
   type BearerSession,
   type OtpReader,
 } from '../support/auth';
@@ -76,7 +76,7 @@ describe('auth: login', () => {
 
   beforeAll(async () => {
     smtp = await startSmtpServer();
-    readOtp = lineOtpReader(smtp);
+    readOtp = smtpOtpReader(smtp);
     const env = {
       SMTP_URL: smtp.url,
       MAIL_RETRY_BASE_MS: '50',

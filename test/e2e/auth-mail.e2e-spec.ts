@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { startTestApp, type TestApp } from '../support/app';
-import { mailTo, mailsTo, newCredentials, otpOf, register } from '../support/auth';
+import { mailTo, mailsTo, newCredentials, extractOtp, register } from '../support/auth';
 import { keysUnder, rawRedis } from '../support/redis';
 import { recipientsOf, startSmtpServer, type TestSmtpServer } from '../support/smtp';
 import { waitFor } from '../support/wait';
@@ -52,7 +52,7 @@ describe('auth: registration mail', () => {
     expect(recipientsOf(mail)).toEqual([c.email]);
     expect(mail.subject).toBe(`Verify your email for ${t.config.mail.appName}`);
     expect(mail.from?.text).toContain(t.config.mail.from.replace(/^.*</, '').replace(/>$/, ''));
-    const otp = otpOf(mail);
+    const otp = extractOtp(mail);
     expect(mail.text).toContain(c.username);
     expect(typeof mail.html).toBe('string');
     expect(mail.html as string).toMatch(new RegExp(`>\\s*${otp}\\s*<`));
@@ -69,7 +69,7 @@ describe('auth: registration mail', () => {
     expect(answeredIn).toBeLessThan(1_000);
     const mail = await mailTo(smtp, c.email, { timeoutMs: 15_000 });
     expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
-    expect((await verify(c.email, otpOf(mail))).status).toBe(201);
+    expect((await verify(c.email, extractOtp(mail))).status).toBe(201);
   });
 
   it('delivers the code exactly once after an SMTP outage ends (same port)', async () => {
@@ -107,6 +107,6 @@ describe('auth: registration mail', () => {
       redis.disconnect();
     }
     expect(mailsTo(smtp, c.email)).toHaveLength(1);
-    expect((await verify(c.email, otpOf(mail))).status).toBe(201);
+    expect((await verify(c.email, extractOtp(mail))).status).toBe(201);
   });
 });

@@ -4,7 +4,7 @@ import {
   countUsers,
   mailTo,
   newCredentials,
-  otpOf,
+  extractOtp,
   register,
   type Credentials,
 } from '../support/auth';
@@ -42,7 +42,7 @@ describe('auth: registration OTP', () => {
     const c = newCredentials(overrides);
     const res = await register(t.url, c);
     expect(res.status).toBe(202);
-    return { ...c, otp: otpOf(await mailTo(smtp, c.email)) };
+    return { ...c, otp: extractOtp(await mailTo(smtp, c.email)) };
   };
 
   const verify = (email: string, otp: unknown): request.Test =>

@@ -9,7 +9,7 @@ import {
   mailTo,
   mailsTo,
   newCredentials,
-  otpOf,
+  extractOtp,
   signUpBearer,
   smtpOtpReader,
   type BearerSession,
@@ -57,7 +57,7 @@ describe('auth: password reset and change', () => {
   const resetCode = async (email: string): Promise<string> => {
     const since = smtp.messages.length;
     expect((await forgot(email)).status).toBe(200);
-    return otpOf(await mailTo(smtp, email, { since, subject: RESET_SUBJECT }));
+    return extractOtp(await mailTo(smtp, email, { since, subject: RESET_SUBJECT }));
   };
 
   const resetJobs = async (): Promise<number> => {
@@ -87,8 +87,8 @@ describe('auth: password reset and change', () => {
       expect(other.headers['cache-control']).toBe(known.headers['cache-control']);
 
       const mail = await mailTo(smtp, s.credentials.email, { since, subject: RESET_SUBJECT });
-      expect(otpOf(mail)).toMatch(/^\d{6}$/);
-      expect(mail.html).toContain(otpOf(mail));
+      expect(extractOtp(mail)).toMatch(/^\d{6}$/);
+      expect(mail.html).toContain(extractOtp(mail));
       // Both requests were answered after their enqueue step: exactly one mail job exists.
       expect((await resetJobs()) - jobsBefore).toBe(1);
       expect(mailsTo(smtp, unknown)).toHaveLength(0);

@@ -7,7 +7,7 @@ import {
   ALLOWED_ORIGIN,
   cookieHeader,
   cookiesFrom,
-  lineOtpReader,
+  smtpOtpReader,
   loginBearer,
   loginCookie,
   meBearer,
@@ -46,7 +46,7 @@ describe('auth: refresh rotation', () => {
 
   beforeAll(async () => {
     smtp = await startSmtpServer();
-    readOtp = lineOtpReader(smtp);
+    readOtp = smtpOtpReader(smtp);
     redis = rawRedis();
     t = await startTestApp({
       env: { SMTP_URL: smtp.url, MAIL_RETRY_BASE_MS: '50' },

@@ -9,7 +9,7 @@ import {
   hostileBodies,
   loginBearer,
   mailTo,
-  otpOf,
+  extractOtp,
   newCredentials,
   register,
   signUpBearer,
@@ -43,7 +43,7 @@ describe('auth: registration and verification', () => {
   });
 
   const otpFor = async (email: string, since = 0): Promise<string> =>
-    otpOf(await mailTo(smtp, email, { since, subject: /^Verify your email/ }));
+    extractOtp(await mailTo(smtp, email, { since, subject: /^Verify your email/ }));
 
   const verify = (body: object, bearer = true): request.Test => {
     const req = request(t.url).post(`${AUTH}/verify-otp`);

@@ -8,7 +8,7 @@ import {
   loginCookie,
   mailTo,
   newCredentials,
-  otpOf,
+  extractOtp,
   register,
 } from '../support/auth';
 import { keysUnder, rawRedis } from '../support/redis';
@@ -119,7 +119,7 @@ describe('auth: secrets at rest and in logs', () => {
     expect(pending.keys).toContain(`${prefix}register:${c.email}`);
     expect(pending.keys.some((key) => key.startsWith(`${prefix}bull:mail:`))).toBe(true);
     expect(pending.text).toMatch(/\$2[aby]\$04\$/); // the bcrypt hash, never the password
-    const registrationOtp = otpOf(await mailTo(smtp, c.email));
+    const registrationOtp = extractOtp(await mailTo(smtp, c.email));
     secrets.otps.add(registrationOtp);
     const wrong = String((Number(registrationOtp) + 1) % 1_000_000).padStart(6, '0');
     expect(
@@ -162,7 +162,7 @@ describe('auth: secrets at rest and in logs', () => {
     ).toBe(200);
     const resetting = await dump();
     expect(resetting.keys).toContain(`${prefix}reset:${c.email}`);
-    const resetOtp = otpOf(await mailTo(smtp, c.email, { since, subject: /^Reset/ }));
+    const resetOtp = extractOtp(await mailTo(smtp, c.email, { since, subject: /^Reset/ }));
     secrets.otps.add(resetOtp);
     since = smtp.messages.length;
     const reset = await request(t.url)

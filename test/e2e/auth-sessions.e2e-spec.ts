@@ -5,7 +5,7 @@ import { startTestApp, type TestApp } from '../support/app';
 import {
   ALLOWED_ORIGIN,
   cookiesFrom,
-  lineOtpReader,
+  smtpOtpReader,
   loginCookie,
   meBearer,
   refreshBearer,
@@ -63,7 +63,7 @@ describe('auth: logout and sessions', () => {
 
   beforeAll(async () => {
     smtp = await startSmtpServer();
-    readOtp = lineOtpReader(smtp);
+    readOtp = smtpOtpReader(smtp);
     const env = {
       SMTP_URL: smtp.url,
       MAIL_RETRY_BASE_MS: '50',

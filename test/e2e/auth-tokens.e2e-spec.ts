@@ -3,7 +3,7 @@ import request, { type Response } from 'supertest';
 import { startTestApp, type TestApp } from '../support/app';
 import {
   ALLOWED_ORIGIN,
-  lineOtpReader,
+  smtpOtpReader,
   meBearer,
   refreshBearer,
   signUpBearer,
@@ -53,7 +53,7 @@ describe('auth: access-token attacks', () => {
   beforeAll(async () => {
     smtp = await startSmtpServer();
     t = await startTestApp({ env: { SMTP_URL: smtp.url, MAIL_RETRY_BASE_MS: '50' } });
-    victim = await signUpBearer(t.url, lineOtpReader(smtp));
+    victim = await signUpBearer(t.url, smtpOtpReader(smtp));
     sid = decodeJwt(victim.accessToken).payload.sid as string;
   });
   afterAll(async () => {
@@ -244,7 +244,7 @@ describe('auth: access-token attacks', () => {
   describe('revoked tokens', () => {
     let user: BearerSession;
     beforeEach(async () => {
-      user = await signUpBearer(t.url, lineOtpReader(smtp));
+      user = await signUpBearer(t.url, smtpOtpReader(smtp));
     });
 
     it('an access token stops working at logout (denylisted) in both transports', async () => {

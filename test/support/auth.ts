@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { ParsedMail } from 'mailparser';
 import { Client } from 'pg';
 import request, { type Response } from 'supertest';
-import { sentTo, type TestSmtpServer } from './smtp';
+import { extractOtp, sentTo, type TestSmtpServer } from './smtp';
+export { extractOtp } from './smtp';
 
 export const ALLOWED_ORIGIN = 'http://localhost:5173';
 
@@ -144,20 +145,9 @@ export function mailsTo(smtp: TestSmtpServer, email: string): ParsedMail[] {
   return smtp.messages.filter(sentTo(email));
 }
 
-/**
- * The code in an OTP mail: the text part's line that holds only six digits. (smtp.ts's
- * `extractOtp` takes the first 6-digit run anywhere, which the greeting's username, e.g.
- * "Hi user_123456ab", can hold too.)
- */
-export function otpOf(mail: ParsedMail): string {
-  const match = /^[ \t]*(\d{6})[ \t]*$/m.exec(mail.text ?? '');
-  if (!match) throw new Error(`no line with a 6-digit code in the message "${mail.subject ?? ''}"`);
-  return match[1];
-}
-
 /** An OtpReader over the test SMTP server (the code of the first mail to the address). */
 export function smtpOtpReader(smtp: TestSmtpServer): OtpReader {
-  return async (email) => otpOf(await mailTo(smtp, email));
+  return async (email) => extractOtp(await mailTo(smtp, email));
 }
 
 /** Rows of the users table whose email (exact) or username (any case) is `login`; PostgreSQL only. */
@@ -235,17 +225,4 @@ export async function meBearer(url: string, accessToken: string): Promise<Respon
 export function setCookieLines(res: Response): string[] {
   const header = res.headers['set-cookie'] as unknown as string[] | string | undefined;
   return Array.isArray(header) ? header : header ? [header] : [];
-}
-
-/**
- * Like `smtpOtpReader`, but takes only a code on a line of its own: `extractOtp` also matches six
- * digits inside a hex username (`Hi user_7a633615b0`), which made sign-ups fail now and then.
- */
-export function lineOtpReader(smtp: TestSmtpServer): OtpReader {
-  return async (email) => {
-    const mail = await mailTo(smtp, email);
-    const match = /^\s*(\d{6})\s*$/m.exec(mail.text ?? '');
-    if (!match) throw new Error(`no code line in the message "${mail.subject ?? ''}"`);
-    return match[1];
-  };
 }

@@ -1,20 +1,6 @@
 import request, { type Test } from 'supertest';
-import { signUpBearer, type BearerSession, type Credentials, type OtpReader } from './auth';
-import { sentTo, type TestSmtpServer } from './smtp';
-
-/**
- * Reads the OTP mailed to an address from the in-process SMTP server: the line that holds only
- * six digits (smtp.ts's extractOtp takes the first six-digit run anywhere, and the greeting's
- * username, e.g. "Hi user_123456ab", can hold one too).
- */
-function otpLineReader(smtp: TestSmtpServer): OtpReader {
-  return async (email) => {
-    const mail = await smtp.waitForMessage(sentTo(email), 10_000);
-    const match = /^[ \t]*(\d{6})[ \t]*$/m.exec(mail.text ?? '');
-    if (!match) throw new Error(`no line with a 6-digit code in "${mail.subject ?? ''}"`);
-    return match[1];
-  };
-}
+import { signUpBearer, smtpOtpReader, type BearerSession, type Credentials } from './auth';
+import type { TestSmtpServer } from './smtp';
 
 /** Requests as one signed-in user (bearer transport). */
 export interface Client {
@@ -46,7 +32,7 @@ export async function signUpClient(
   smtp: TestSmtpServer,
   overrides: Partial<Credentials> = {},
 ): Promise<Client> {
-  return clientFor(url, await signUpBearer(url, otpLineReader(smtp), overrides));
+  return clientFor(url, await signUpBearer(url, smtpOtpReader(smtp), overrides));
 }
 
 /** `count` users, `concurrency` sign-ups at a time; `usernameOf(i)` names them if given. */
