@@ -15,32 +15,6 @@ cd "$BC_ROOT"
 
 QUICKSTART_REDIS_PORT="${QUICKSTART_REDIS_PORT:-6380}"
 
-random_secret() {
-  node -e "console.log(require('crypto').randomBytes(48).toString('base64url'))"
-}
-
-# .env from .env.example when missing; any empty JWT_ACCESS_SECRET / OTP_SECRET / PASSWORD_PEPPER gets a random value.
-ensure_env_file() {
-  local key value
-  if [[ ! -f .env ]]; then
-    [[ -f .env.example ]] || die ".env.example is missing: cannot create .env"
-    (umask 077 && cp .env.example .env)
-    log "created .env from .env.example"
-  fi
-  for key in JWT_ACCESS_SECRET OTP_SECRET PASSWORD_PEPPER; do
-    if grep -Eq "^${key}=[[:space:]]*(\"\"|'')?[[:space:]]*$" .env; then
-      value="$(random_secret)"
-      sed -i -E "s#^${key}=[[:space:]]*(\"\"|'')?[[:space:]]*\$#${key}=${value}#" .env
-      log "generated a random $key in .env"
-    elif ! grep -Eq "^${key}=" .env; then
-      value="$(random_secret)"
-      printf '%s=%s\n' "$key" "$value" >>.env
-      log "added a random $key to .env"
-    fi
-  done
-  chmod 600 .env
-}
-
 ensure_deps
 ensure_env_file
 

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Baat Cheet: helpers shared by scripts/quickstart.sh and scripts/test.sh (source this file).
+# Baat Cheet: helpers shared by scripts/quickstart.sh, scripts/cluster.sh and scripts/test.sh (source this file).
 #
 # Every wait is bounded and every failure ends with a message saying what to do. Functions that
 # cannot continue call `die` (exit 1). Works under `set -euo pipefail`.
@@ -429,6 +429,35 @@ dotenv_get() {
     val="${val%"${val##*[![:space:]]}"}"
   fi
   printf '%s' "$val"
+}
+
+# random_secret: 48 random bytes, base64url (64 characters).
+random_secret() {
+  node -e "console.log(require('crypto').randomBytes(48).toString('base64url'))"
+}
+
+# ensure_env_file: $BC_ROOT/.env from .env.example when missing; any empty JWT_ACCESS_SECRET /
+# OTP_SECRET / PASSWORD_PEPPER gets a random value (a missing one is appended). Used by
+# scripts/quickstart.sh and scripts/cluster.sh, so both run with the same secrets.
+ensure_env_file() {
+  local key value env_file="$BC_ROOT/.env"
+  if [[ ! -f $env_file ]]; then
+    [[ -f $BC_ROOT/.env.example ]] || die ".env.example is missing: cannot create .env"
+    (umask 077 && cp "$BC_ROOT/.env.example" "$env_file")
+    log "created .env from .env.example"
+  fi
+  for key in JWT_ACCESS_SECRET OTP_SECRET PASSWORD_PEPPER; do
+    if grep -Eq "^${key}=[[:space:]]*(\"\"|'')?[[:space:]]*$" "$env_file"; then
+      value="$(random_secret)"
+      sed -i -E "s#^${key}=[[:space:]]*(\"\"|'')?[[:space:]]*\$#${key}=${value}#" "$env_file"
+      log "generated a random $key in .env"
+    elif ! grep -Eq "^${key}=" "$env_file"; then
+      value="$(random_secret)"
+      printf '%s=%s\n' "$key" "$value" >>"$env_file"
+      log "added a random $key to .env"
+    fi
+  done
+  chmod 600 "$env_file"
 }
 
 # --- nginx (scale-out tests) -------------------------------------------------------------------

@@ -111,10 +111,21 @@ export class MailProcessor
    * (by this or another worker), so the process still exits within SHUTDOWN_GRACE_MS.
    */
   async beforeApplicationShutdown(): Promise<void> {
-    const client = await this.worker.client.catch(() => undefined);
+    // Even asking for the client can wait on a lost connection, hence the short race.
+    const client = await Promise.race([
+      this.worker.client.catch(() => undefined),
+      sleep(200).then(() => undefined),
+    ]);
     if (client?.status !== 'ready') {
-      // Redis is away: nothing can be acknowledged anyway, and a graceful close would wait for it.
-      await this.worker.disconnect().catch(() => undefined);
+      // Redis is away: no job can be acknowledged, and a graceful close (which BullMQ then hands
+      // to every later close() call) would wait for it forever. Drop the connections and force.
+      this.logger.warn('Redis is unreachable: closing the mail worker without draining');
+      this.worker.disconnect().catch(() => undefined);
+      await Promise.race([
+        this.worker.close(true).catch(() => undefined),
+        sleep(this.forcedCloseMs),
+      ]);
+      return;
     }
     const closing = this.worker.close().then(
       () => true,
@@ -147,7 +158,8 @@ export class MailProcessor
       ]);
       if (!settled) {
         this.logger.warn('the mail worker did not close; dropping its Redis connections');
-        await this.worker.disconnect().catch(() => undefined);
+        // Not awaited: BullMQ's disconnect itself waits for an 'end' the lost socket may never send.
+        this.worker.disconnect().catch(() => undefined);
       }
     }
   }

@@ -72,8 +72,13 @@ export class MailService implements OnApplicationBootstrap, BeforeApplicationShu
    * sent; drop the connection instead so shutdown stays within its grace period.
    */
   async beforeApplicationShutdown(): Promise<void> {
-    const client = await this.queue.client.catch(() => undefined);
-    if (client?.status !== 'ready') await this.queue.disconnect().catch(() => undefined);
+    // Even asking for the client can wait on the lost connection, so neither step is awaited long.
+    const client = await Promise.race([
+      this.queue.client.catch(() => undefined),
+      new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 200).unref()),
+    ]);
+    if (client?.status === 'ready') return;
+    this.queue.disconnect().catch(() => undefined);
   }
 
   /** De-duplicated per code: re-sending the same OTP is a no-op, a new OTP is a new mail. */
