@@ -182,10 +182,10 @@ describe('socket: handshake credentials and per-event authorization', () => {
     );
     await emitWithAck(aliceSocket, 'typing:start', { conversationId: group });
     await bobTypingOn;
-    const bobGets = nextEvent<{ seq: number }>(
+    const bobGets = nextEvent<{ seq: number; conversationId: string }>(
       bobSocket,
       'message:new',
-      (m: { conversationId: string }) => m.conversationId === group,
+      (m) => m.conversationId === group,
     );
     const after = await emitWithAck<{ seq: number }>(aliceSocket, 'message:send', {
       conversationId: group,

@@ -18,6 +18,7 @@ import { ReceiptsService } from './receipts.service';
 import { TypingService } from './typing.service';
 import { answer, type AckAnswer } from './ws-ack';
 import { WsAuthService } from './ws-auth.service';
+import { WsRateLimiter } from './ws-rate-limit';
 import {
   parsePayload,
   ReadPayload,
@@ -29,8 +30,12 @@ import { sessionRoom, userRoom, WsServer, type ChatServer, type ChatSocket } fro
 
 /**
  * The Socket.IO edge of chat, and nothing more: authenticates in the handshake, joins the
- * `user:<id>` and `session:<id>` rooms, validates each event's payload, calls one service and
- * maps the outcome to an ack. Every handler resolves with an ack answer; none ever throws.
+ * `user:<id>` and `session:<id>` rooms, validates each event's payload, takes the event from the
+ * user's rate budget (shared by replicas), calls one service and maps the outcome to an ack. The
+ * services check membership on every event. Every handler resolves with an ack; none ever throws.
+ *
+ * A malformed payload is refused before the rate limiter (no I/O spent on it); anything that
+ * reaches Redis or PostgreSQL is counted.
  */
 @WebSocketGateway()
 export class ChatGateway
@@ -50,6 +55,7 @@ export class ChatGateway
     private readonly typing: TypingService,
     private readonly messages: MessagesService,
     private readonly receipts: ReceiptsService,
+    private readonly limits: WsRateLimiter,
   ) {}
 
   afterInit(server: ChatServer): void {
@@ -76,8 +82,7 @@ export class ChatGateway
   /** Refuse new sockets, then take this replica's sockets out of presence before the server closes. */
   async beforeApplicationShutdown(): Promise<void> {
     this.closing = true;
-    this.typing.shutdown();
-    await this.presence.shutdown();
+    await Promise.all([this.typing.shutdown(), this.presence.shutdown()]);
   }
 
   /** Acked only after the message committed; a retry with the same clientMessageId gets the same message. */
@@ -88,6 +93,7 @@ export class ChatGateway
   ): Promise<AckAnswer<MessageDto>> {
     return answer(this.logger, 'message:send', async () => {
       const payload = parsePayload(SendMessagePayload, raw);
+      await this.limits.take(socket.data.userId, 'message');
       return (await this.messages.send(socket.data.userId, payload)).message;
     });
   }
@@ -97,8 +103,9 @@ export class ChatGateway
     @ConnectedSocket() socket: ChatSocket,
     @MessageBody() raw: unknown,
   ): Promise<AckAnswer<{ lastReadSeq: number }>> {
-    return answer(this.logger, 'message:read', () => {
+    return answer(this.logger, 'message:read', async () => {
       const { conversationId, seq } = parsePayload(ReadPayload, raw);
+      await this.limits.take(socket.data.userId, 'read');
       return this.receipts.markRead(socket.data.userId, conversationId, seq);
     });
   }
@@ -108,13 +115,11 @@ export class ChatGateway
     @ConnectedSocket() socket: ChatSocket,
     @MessageBody() raw: unknown,
   ): Promise<AckAnswer<null>> {
-    return answer(this.logger, 'typing:start', () =>
-      this.typing.start(
-        socket.data.userId,
-        socket.id,
-        parsePayload(TypingPayload, raw).conversationId,
-      ),
-    );
+    return answer(this.logger, 'typing:start', async () => {
+      const { conversationId } = parsePayload(TypingPayload, raw);
+      await this.limits.take(socket.data.userId, 'typing');
+      return this.typing.start(socket.data.userId, socket.id, conversationId);
+    });
   }
 
   @SubscribeMessage('typing:stop')
@@ -122,9 +127,11 @@ export class ChatGateway
     @ConnectedSocket() socket: ChatSocket,
     @MessageBody() raw: unknown,
   ): Promise<AckAnswer<null>> {
-    return answer(this.logger, 'typing:stop', () =>
-      this.typing.stop(socket.data.userId, parsePayload(TypingPayload, raw).conversationId),
-    );
+    return answer(this.logger, 'typing:stop', async () => {
+      const { conversationId } = parsePayload(TypingPayload, raw);
+      await this.limits.take(socket.data.userId, 'typing');
+      return this.typing.stop(socket.data.userId, conversationId);
+    });
   }
 
   @SubscribeMessage('auth:refresh')
@@ -132,9 +139,11 @@ export class ChatGateway
     @ConnectedSocket() socket: ChatSocket,
     @MessageBody() raw: unknown,
   ): Promise<AckAnswer<{ expiresAt: string }>> {
-    return answer(this.logger, 'auth:refresh', () =>
-      this.auth.refresh(socket, parsePayload(RefreshPayload, raw).token),
-    );
+    return answer(this.logger, 'auth:refresh', async () => {
+      const { token } = parsePayload(RefreshPayload, raw);
+      await this.limits.take(socket.data.userId, 'refresh');
+      return this.auth.refresh(socket, token);
+    });
   }
 
   private async handshake(

@@ -78,10 +78,12 @@ export class MessagesRepository {
    * A concurrent identical send (same sender and clientMessageId) fails step 3 on the unique
    * index; the whole transaction rolls back, the seq increment with it, so no gap is left behind:
    * the caller then returns the winner's row. Returns undefined (nothing written) when the sender
-   * is not an active member or the conversation is gone.
+   * is not an active member or the conversation is gone. `onSeq` hears the seq as soon as step 1
+   * took it, before commit (the publish order, see SeqOrder); a rollback may hand it out again.
    */
   async insertNext(
     input: NewMessage,
+    onSeq?: (seq: number) => void,
   ): Promise<{ message: MessageView; recipients: string[] } | undefined> {
     try {
       return await this.db.transaction(async (tx) => {
@@ -95,6 +97,7 @@ export class MessagesRepository {
           .where(and(eq(conversations.id, input.conversationId), isNull(conversations.archivedAt)))
           .returning({ seq: conversations.lastSeq, at: conversations.lastMessageAt });
         if (!bumped) return undefined;
+        onSeq?.(bumped.seq);
         const members = await tx
           .select({ userId: conversationMembers.userId })
           .from(conversationMembers)

@@ -26,6 +26,7 @@ import {
   MessagesRepository,
   type HistoryWindow,
 } from './messages.repository';
+import { SeqOrder, type SeqTurn } from './seq-order';
 
 export interface SendMessageInput {
   conversationId: string;
@@ -44,6 +45,9 @@ export interface HistoryQuery {
 /** Sending (idempotent, gapless seq), editing, deleting and reading messages. */
 @Injectable()
 export class MessagesService {
+  /** This process's new messages are announced in seq order per conversation. */
+  private readonly order = new SeqOrder();
+
   constructor(
     private readonly messages: MessagesRepository,
     private readonly conversations: ConversationsService,
@@ -90,30 +94,44 @@ export class MessagesService {
     }
     await this.assertNotBlocked(userId, membership);
 
+    // The seq's place in the publish order, taken inside the transaction (see SeqOrder).
+    const place: { turn?: SeqTurn } = {};
     let stored: Awaited<ReturnType<MessagesRepository['insertNext']>>;
     try {
-      stored = await this.messages.insertNext({
-        id: uuidv7(),
-        conversationId,
-        senderId: userId,
-        clientMessageId: input.clientMessageId,
-        body,
-        replyToId: replyToId?.toLowerCase() ?? null,
-        attachmentIds,
-      });
+      stored = await this.messages.insertNext(
+        {
+          id: uuidv7(),
+          conversationId,
+          senderId: userId,
+          clientMessageId: input.clientMessageId,
+          body,
+          replyToId: replyToId?.toLowerCase() ?? null,
+          attachmentIds,
+        },
+        (seq) => (place.turn = this.order.take(conversationId, seq)),
+      );
     } catch (error) {
+      place.turn?.release();
       if (!(error instanceof DuplicateClientMessageId)) throw error;
       // A concurrent identical send won; its transaction committed, ours left no trace.
       const winner = await this.messages.findByClientId(userId, input.clientMessageId);
       if (!winner) throw error;
       return { message: this.asRetry(winner, conversationId), created: false };
     }
-    if (!stored) throw conversationNotFound();
+    if (!stored) {
+      place.turn?.release();
+      throw conversationNotFound();
+    }
     const message = toMessage(stored.message);
-    this.events.publish(ChatEvent.MessageCreated, {
-      recipients: stored.recipients,
-      payload: message,
-    });
+    try {
+      await place.turn?.ready();
+      this.events.publish(ChatEvent.MessageCreated, {
+        recipients: stored.recipients,
+        payload: message,
+      });
+    } finally {
+      place.turn?.release();
+    }
     return { message, created: true };
   }
 

@@ -15,46 +15,67 @@ import { WsServer } from './ws-server';
 
 /** How long a socket counts as connected without a heartbeat from its replica (a crashed one). */
 export const PRESENCE_TTL_MS = 30_000;
+/**
+ * After a user's last socket closes, offline is announced only if they haven't reconnected (to
+ * any replica) within this long: a page reload or a network hop is not an offline/online pair.
+ */
+export const OFFLINE_GRACE_MS = 1_500;
 const HEARTBEAT_MS = 10_000;
 const SWEEP_MS = 10_000;
 const SWEEP_BATCH = 200;
 
-/** Sockets of one user: ZSET socketId → expiry (ms). Online = any member not yet expired. */
+/** Sockets of one user: ZSET socketId → expiry (ms). */
 const socketsKey = (userId: string): string => `presence:${userId}`;
-/** Users that have (or had) sockets: ZSET userId → latest socket expiry, for the crash sweeper. */
+/**
+ * Users announced online and not yet announced offline: ZSET userId → until when they count as
+ * online (their latest socket expiry, or the end of the grace after their last socket closed).
+ * A score in the past is an offline transition for the sweeper (or the grace timer) to claim.
+ */
 const USERS_KEY = 'presence:users';
 
 // KEYS: sockets key, users key. ARGV: socket id, now, expiry, user id, key ttl ms.
-// Returns 1 when this socket made the user online (no live socket before it).
+// Returns 1 when this socket made the user online (not listed, i.e. offline was announced or the
+// user never was online); a reconnect within the grace, or before a dead replica's sockets were
+// swept, returns 0: nobody was told the user had gone.
 const CONNECT = `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
-local before = redis.call('ZCARD', KEYS[1])
 redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
+local listed = redis.call('ZSCORE', KEYS[2], ARGV[4])
 redis.call('ZADD', KEYS[2], 'GT', ARGV[3], ARGV[4])
-if before == 0 then return 1 end
-return 0`;
+if listed then return 0 end
+return 1`;
 
-// KEYS: sockets key, users key. ARGV: socket id, now, user id.
-// Returns 1 when this socket was the user's last live one (exactly one caller sees the 1).
+// KEYS: sockets key, users key. ARGV: socket id, now, user id, grace ms.
+// When this socket was the user's last live one: with a grace, the user stays listed until
+// now + grace and 2 is returned (the caller claims the transition after the grace); without,
+// the transition is claimed at once and 1 is returned. Exactly one caller sees the 1 or 2.
 const DISCONNECT = `
-local removed = redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
 if redis.call('ZCARD', KEYS[1]) > 0 then return 0 end
 redis.call('DEL', KEYS[1])
-local listed = redis.call('ZREM', KEYS[2], ARGV[3])
-if removed == 1 or listed == 1 then return 1 end
-return 0`;
+if not redis.call('ZSCORE', KEYS[2], ARGV[3]) then return 0 end
+if tonumber(ARGV[4]) <= 0 then
+  redis.call('ZREM', KEYS[2], ARGV[3])
+  return 1
+end
+redis.call('ZADD', KEYS[2], tonumber(ARGV[2]) + tonumber(ARGV[4]), ARGV[3])
+return 2`;
 
 // KEYS: sockets key, users key. ARGV: now, user id.
-// For a user whose every socket expired (their replica died): claims the offline transition once.
-const SWEEP_ONE = `
+// Claims the offline transition of a user with no live socket whose listing ran out (a grace that
+// ended, a dead replica's sockets); returns 1 to exactly one caller. A user who reconnected, or
+// whose grace was extended by a later disconnect, is left alone.
+const CLAIM_OFFLINE = `
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
 local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
 if top[2] then
-  redis.call('ZADD', KEYS[2], top[2], ARGV[2])
+  redis.call('ZADD', KEYS[2], 'GT', top[2], ARGV[2])
   return 0
 end
+local score = redis.call('ZSCORE', KEYS[2], ARGV[2])
+if not score or tonumber(score) > tonumber(ARGV[1]) then return 0 end
 redis.call('DEL', KEYS[1])
 return redis.call('ZREM', KEYS[2], ARGV[2])`;
 
@@ -74,11 +95,25 @@ interface PresenceRedis extends Redis {
     socketId: string,
     now: number,
     userId: string,
+    graceMs: number,
   ): Promise<number>;
-  presenceSweepOne(sockets: string, users: string, now: number, userId: string): Promise<number>;
+  presenceClaimOffline(
+    sockets: string,
+    users: string,
+    now: number,
+    userId: string,
+  ): Promise<number>;
 }
 
 export type PresenceStatus = 'online' | 'offline';
+
+/** An offline transition waiting for its grace to end, on the replica that saw the last socket go. */
+interface PendingOffline {
+  timer: NodeJS.Timeout;
+  /** When the last socket closed: the lastSeenAt announced if the grace ends without a reconnect. */
+  at: number;
+  deadline: number;
+}
 
 /**
  * Who is online, shared by every replica through Redis. A user is online while any of their
@@ -86,7 +121,10 @@ export type PresenceStatus = 'online' | 'offline';
  * heartbeat, so the sockets of a replica that died expire by themselves, and a sweeper (on every
  * replica, claims made atomically) announces those users offline.
  *
- * Transitions are announced with `presence` to the user's conversation peers and friends, never
+ * When the last socket closes, offline waits OFFLINE_GRACE_MS: a reconnect in the meantime, on
+ * any replica, cancels it, and the watchers see neither an offline nor a second online.
+ *
+ * Transitions are announced with `presence` to the user's friends and conversation peers, never
  * to a user blocked either way; going offline also stores users.last_seen_at.
  */
 @Injectable()
@@ -95,6 +133,7 @@ export class PresenceService implements PresenceReader, OnModuleInit, OnModuleDe
   private readonly redis: PresenceRedis;
   /** This replica's sockets: socket id → user id. */
   private readonly local = new Map<string, string>();
+  private readonly pending = new Map<string, PendingOffline>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private heartbeatTimer?: NodeJS.Timeout;
   private sweepTimer?: NodeJS.Timeout;
@@ -107,10 +146,10 @@ export class PresenceService implements PresenceReader, OnModuleInit, OnModuleDe
     private readonly conversations: ConversationsService,
     private readonly directory: PresenceDirectory,
   ) {
-    if (!('presenceConnect' in redis)) {
+    if (!('presenceClaimOffline' in redis)) {
       redis.defineCommand('presenceConnect', { numberOfKeys: 2, lua: CONNECT });
       redis.defineCommand('presenceDisconnect', { numberOfKeys: 2, lua: DISCONNECT });
-      redis.defineCommand('presenceSweepOne', { numberOfKeys: 2, lua: SWEEP_ONE });
+      redis.defineCommand('presenceClaimOffline', { numberOfKeys: 2, lua: CLAIM_OFFLINE });
     }
     this.redis = redis as PresenceRedis;
   }
@@ -139,12 +178,15 @@ export class PresenceService implements PresenceReader, OnModuleInit, OnModuleDe
     return this.track(this.register(userId, socketId));
   }
 
-  /** A socket disconnected; announces offline if it was the user's last one anywhere. */
-  disconnected(socketId: string): Promise<void> {
+  /**
+   * A socket disconnected; if it was the user's last one anywhere, offline is announced after the
+   * grace unless they reconnect (`graceMs` 0: at once, as at shutdown).
+   */
+  disconnected(socketId: string, graceMs = OFFLINE_GRACE_MS): Promise<void> {
     const userId = this.local.get(socketId);
     if (userId === undefined) return Promise.resolve();
     this.local.delete(socketId);
-    return this.track(this.unregister(userId, socketId));
+    return this.track(this.unregister(userId, socketId, graceMs));
   }
 
   /** users' PresenceReader: status for profiles and the friends list. */
@@ -162,32 +204,37 @@ export class PresenceService implements PresenceReader, OnModuleInit, OnModuleDe
     );
   }
 
-  /** Online/offline of each user, one round trip. */
+  /**
+   * Online/offline of each user, one round trip: what was last announced, so a user inside the
+   * grace still reads online, and one whose replica died reads offline once its sockets expired.
+   */
   async statusOf(userIds: readonly string[]): Promise<Map<string, PresenceStatus>> {
     const ids = [...new Set(userIds)];
     if (ids.length === 0) return new Map();
     const now = Date.now();
-    const pipeline = this.redis.pipeline();
-    for (const id of ids) pipeline.zcount(socketsKey(id), `(${now}`, '+inf');
-    const results = (await pipeline.exec()) ?? [];
+    const scores = await this.redis.zmscore(USERS_KEY, ...ids);
     return new Map(
       ids.map((id, index) => {
-        const [error, count] = results[index] ?? [new Error('no reply'), 0];
-        if (error) throw error;
-        return [id, Number(count) > 0 ? 'online' : 'offline'];
+        const until = scores[index];
+        return [
+          id,
+          until !== null && until !== undefined && Number(until) > now ? 'online' : 'offline',
+        ];
       }),
     );
   }
 
   /**
    * Shutdown: takes this replica's sockets out of presence at once (announcing whoever goes
-   * offline), so a rolling restart doesn't leave users online for a TTL, and waits for the work.
+   * offline, and whoever was in their grace here), so a rolling restart doesn't leave users
+   * online for a TTL, and waits for the work.
    */
   async shutdown(): Promise<void> {
     this.closing = true;
     this.onModuleDestroy();
     const sockets = [...this.local.keys()];
-    await Promise.all(sockets.map((socketId) => this.disconnected(socketId)));
+    await Promise.all(sockets.map((socketId) => this.disconnected(socketId, 0)));
+    await Promise.all([...this.pending.keys()].map((userId) => this.track(this.endGrace(userId))));
     await this.drain();
   }
 
@@ -209,22 +256,53 @@ export class PresenceService implements PresenceReader, OnModuleInit, OnModuleDe
     );
     // The socket may have gone while Redis answered: then its entry must not linger.
     if (!this.local.has(socketId)) {
-      await this.unregister(userId, socketId);
+      await this.unregister(userId, socketId, OFFLINE_GRACE_MS);
       return;
     }
     if (cameOnline === 1) await this.announce(userId, 'online', new Date(now));
   }
 
-  private async unregister(userId: string, socketId: string): Promise<void> {
+  private async unregister(userId: string, socketId: string, graceMs: number): Promise<void> {
     const now = Date.now();
-    const wentOffline = await this.redis.presenceDisconnect(
+    const outcome = await this.redis.presenceDisconnect(
       socketsKey(userId),
       USERS_KEY,
       socketId,
       now,
       userId,
+      graceMs,
     );
-    if (wentOffline === 1) await this.wentOffline(userId, new Date(now));
+    if (outcome === 1) await this.wentOffline(userId, new Date(now));
+    else if (outcome === 2) this.startGrace(userId, now, now + graceMs);
+  }
+
+  /** The grace runs here; if this replica dies meanwhile, the sweepers claim it instead. */
+  private startGrace(userId: string, at: number, deadline: number): void {
+    clearTimeout(this.pending.get(userId)?.timer);
+    const timer = setTimeout(
+      () => void this.track(this.endGrace(userId)),
+      Math.max(0, deadline - Date.now()),
+    );
+    timer.unref();
+    this.pending.set(userId, { timer, at, deadline });
+  }
+
+  /**
+   * Announces offline unless the user reconnected. At shutdown it runs before the deadline: the
+   * claim still compares with the deadline, which a later disconnect elsewhere may have moved on.
+   */
+  private async endGrace(userId: string): Promise<void> {
+    const pending = this.pending.get(userId);
+    if (!pending) return;
+    clearTimeout(pending.timer);
+    this.pending.delete(userId);
+    const claimed = await this.redis.presenceClaimOffline(
+      socketsKey(userId),
+      USERS_KEY,
+      Math.max(Date.now(), pending.deadline),
+      userId,
+    );
+    if (claimed === 1) await this.wentOffline(userId, new Date(pending.at));
   }
 
   private async heartbeat(): Promise<void> {
@@ -247,13 +325,20 @@ export class PresenceService implements PresenceReader, OnModuleInit, OnModuleDe
 
   /**
    * Announces offline the users whose every socket expired without a goodbye (their replica
-   * died). Runs on a timer on every replica; each user is claimed by exactly one of them.
+   * died), or whose grace ended on a replica that died. Runs on a timer on every replica; each
+   * user is claimed by exactly one of them.
    */
   async sweepExpired(): Promise<void> {
     const now = Date.now();
     const stale = await this.redis.zrangebyscore(USERS_KEY, '-inf', now, 'LIMIT', 0, SWEEP_BATCH);
     for (const userId of stale) {
-      const claimed = await this.redis.presenceSweepOne(socketsKey(userId), USERS_KEY, now, userId);
+      if (this.pending.has(userId)) continue; // its grace timer here will claim it
+      const claimed = await this.redis.presenceClaimOffline(
+        socketsKey(userId),
+        USERS_KEY,
+        now,
+        userId,
+      );
       if (claimed === 1) await this.wentOffline(userId, new Date(now));
     }
   }
@@ -270,10 +355,13 @@ export class PresenceService implements PresenceReader, OnModuleInit, OnModuleDe
     this.ws.toUsers(audience, 'presence', { userId, status, lastSeenAt: at.toISOString() });
   }
 
-  /** Conversation peers and friends of the user, less anyone blocked either way. */
+  /** Friends and conversation peers of the user, less anyone blocked either way. */
   private async audienceOf(userId: string): Promise<string[]> {
-    const peers = await this.conversations.peerIdsOf(userId);
-    const candidates = [...new Set(peers)].filter((id) => id !== userId);
+    const [peers, friends] = await Promise.all([
+      this.conversations.peerIdsOf(userId),
+      this.users.friendIdsOf(userId),
+    ]);
+    const candidates = [...new Set([...peers, ...friends])].filter((id) => id !== userId);
     if (candidates.length === 0) return [];
     const blocked = new Set(await this.users.blockedAmong(userId, candidates));
     return candidates.filter((id) => !blocked.has(id));

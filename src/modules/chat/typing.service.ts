@@ -1,17 +1,17 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { ConversationsService } from './conversations.service';
 import { WsServer } from './ws-server';
 
 /** Typing stops by itself this long after the last `typing:start` (API.md). */
 export const TYPING_TTL_MS = 5_000;
-/** Repeats closer together than this refresh the timer without a new broadcast and query. */
+/** Repeats closer together than this refresh the timer without a new broadcast. */
 const REPEAT_BROADCAST_MS = 2_000;
 
 interface TypingState {
   conversationId: string;
   userId: string;
   socketId: string;
-  /** Who was told `isTyping: true` (the members but the typist), for the matching `false`. */
+  /** Who was told `isTyping: true`: the fallback audience of the `false` if members can't be read. */
   recipients: string[];
   lastBroadcastAt: number;
   timer?: NodeJS.Timeout;
@@ -21,10 +21,16 @@ interface TypingState {
  * Typing indicators. The state is a timer per (conversation, user) on the replica holding the
  * typist's socket: nothing shared is needed because the indicator only lives for 5 s. A repeat
  * refreshes it; `typing:stop`, the timer or the socket going away sends `isTyping: false`.
+ *
+ * Membership is checked on every event, repeats included, and each broadcast goes to the members
+ * of that moment: someone removed from the conversation (on any replica) is refused at once and
+ * gets none of its indicators any more.
  */
 @Injectable()
 export class TypingService {
+  private readonly logger = new Logger('Typing');
   private readonly states = new Map<string, TypingState>();
+  private readonly ending = new Set<Promise<void>>();
 
   constructor(
     private readonly conversations: ConversationsService,
@@ -33,17 +39,15 @@ export class TypingService {
 
   async start(userId: string, socketId: string, conversationId: string): Promise<null> {
     const key = keyOf(conversationId, userId);
+    await this.conversations.assertMember(userId, conversationId);
     const current = this.states.get(key);
     if (current && Date.now() - current.lastBroadcastAt < REPEAT_BROADCAST_MS) {
-      // Checked and announced moments ago: just keep it alive.
+      // Announced moments ago: just keep it alive.
       current.socketId = socketId;
       this.arm(key, current);
       return null;
     }
-    await this.conversations.assertMember(userId, conversationId);
-    const recipients = (await this.conversations.memberIds(conversationId)).filter(
-      (id) => id !== userId,
-    );
+    const recipients = await this.othersIn(conversationId, userId);
     const latest = this.states.get(key);
     if (latest) clearTimeout(latest.timer);
     const state: TypingState = {
@@ -65,41 +69,64 @@ export class TypingService {
 
   async stop(userId: string, conversationId: string): Promise<null> {
     const key = keyOf(conversationId, userId);
-    if (this.states.has(key)) {
-      this.end(key);
-      return null;
+    try {
+      await this.conversations.assertMember(userId, conversationId);
+    } catch (error) {
+      // No longer a member: the indicator the others saw still ends, but the answer is a refusal.
+      if (this.states.has(key)) await this.end(key);
+      throw error;
     }
-    // Not typing here (or already expired): still answer like typing:start for non-members.
-    await this.conversations.assertMember(userId, conversationId);
+    if (this.states.has(key)) await this.end(key);
     return null;
   }
 
   /** The socket that was typing went away: its indicators end now rather than in 5 s. */
   socketGone(socketId: string): void {
-    for (const [key, state] of this.states) if (state.socketId === socketId) this.end(key);
+    for (const [key, state] of this.states) if (state.socketId === socketId) this.endLater(key);
   }
 
-  /** Shutdown: every indicator of this replica ends (best effort, before the server closes). */
-  shutdown(): void {
-    for (const key of [...this.states.keys()]) this.end(key);
+  /** Shutdown: every indicator of this replica ends (before the server and database close). */
+  async shutdown(): Promise<void> {
+    await Promise.all([...this.states.keys()].map((key) => this.end(key)));
+    while (this.ending.size > 0) await Promise.allSettled([...this.ending]);
   }
 
   private arm(key: string, state: TypingState): void {
     clearTimeout(state.timer);
-    state.timer = setTimeout(() => this.end(key), TYPING_TTL_MS);
+    state.timer = setTimeout(() => this.endLater(key), TYPING_TTL_MS);
     state.timer.unref();
   }
 
-  private end(key: string): void {
+  private endLater(key: string): void {
+    const ended = this.end(key);
+    this.ending.add(ended);
+    void ended.finally(() => this.ending.delete(ended));
+  }
+
+  /** Ends the indicator (once) and tells the conversation's current members but the typist. */
+  private async end(key: string): Promise<void> {
     const state = this.states.get(key);
     if (!state) return;
     clearTimeout(state.timer);
     this.states.delete(key);
-    this.ws.toUsers(state.recipients, 'typing', {
+    let recipients: string[];
+    try {
+      recipients = await this.othersIn(state.conversationId, state.userId);
+    } catch (error) {
+      this.logger.debug(
+        `typing end: members unreadable, using the start's audience: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      recipients = state.recipients;
+    }
+    this.ws.toUsers(recipients, 'typing', {
       conversationId: state.conversationId,
       userId: state.userId,
       isTyping: false,
     });
+  }
+
+  private async othersIn(conversationId: string, userId: string): Promise<string[]> {
+    return (await this.conversations.memberIds(conversationId)).filter((id) => id !== userId);
   }
 }
 

@@ -8,6 +8,12 @@ import type { ChatSocket, SocketData } from './ws-server';
 type Handshake = ChatSocket['handshake'];
 
 const ACCESS_COOKIE = 'access_token';
+/**
+ * Query parameters that look like a credential. URLs end up in proxy access logs, browser history
+ * and Referer headers, so a token there is refused outright (even beside a valid auth.token): the
+ * client learns at once instead of leaking tokens quietly.
+ */
+const QUERY_CREDENTIALS = ['token', 'access_token', 'accesstoken', 'jwt', 'authorization', 'auth'];
 /** setTimeout's ceiling (~24.8 days); token lifetimes are far below it, but never overflow. */
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -33,7 +39,8 @@ export class WsAuthService {
   /**
    * A browser always sends Origin on a WebSocket/polling handshake: a foreign one is refused. A
    * client without Origin (Node, mobile) must bring its token in `auth.token`; the cookie counts
-   * only for an allowed Origin, so a page elsewhere can't ride the browser's cookie.
+   * only for an allowed Origin, so a page elsewhere can't ride the browser's cookie. A token in
+   * the query string is never read, and its presence refuses the handshake.
    */
   async authenticate(handshake: Handshake): Promise<SocketData> {
     const origin = headerOf(handshake, 'origin');
@@ -42,6 +49,12 @@ export class WsAuthService {
       throw new AppException(
         'CSRF_ORIGIN_REJECTED',
         'Cross-site connection refused: origin not allowed',
+      );
+    }
+    if (hasQueryCredential(handshake)) {
+      throw new AppException(
+        'UNAUTHORIZED',
+        'Tokens are not accepted in the query string: send auth.token',
       );
     }
     const token = tokenOf(handshake, originAllowed);
@@ -118,6 +131,12 @@ export class WsAuthService {
 function headerOf(handshake: Handshake, name: string): string | undefined {
   const value = handshake.headers[name];
   return typeof value === 'string' ? value : undefined;
+}
+
+function hasQueryCredential(handshake: Handshake): boolean {
+  const query: unknown = handshake.query;
+  if (query === null || typeof query !== 'object') return false;
+  return Object.keys(query).some((key) => QUERY_CREDENTIALS.includes(key.toLowerCase()));
 }
 
 function tokenOf(handshake: Handshake, cookieAllowed: boolean): string | undefined {

@@ -7,6 +7,7 @@ import { PresenceService } from './presence.service';
 import { TypingService } from './typing.service';
 import { WsAuthService } from './ws-auth.service';
 import { WsFanoutListener } from './ws-fanout.listener';
+import { WsRateLimiter } from './ws-rate-limit';
 import { WsServer } from './ws-server';
 
 /**
@@ -18,6 +19,7 @@ import { WsServer } from './ws-server';
   providers: [
     WsServer,
     WsAuthService,
+    WsRateLimiter,
     PresenceService,
     TypingService,
     WsFanoutListener,

@@ -52,6 +52,15 @@ export class FriendsRepository {
     return row !== undefined;
   }
 
+  /** Ids of all of `userId`'s friends (friendships are stored both ways: one index scan). */
+  async friendIdsOf(userId: string): Promise<string[]> {
+    const rows = await this.db
+      .select({ friendId: friendships.friendId })
+      .from(friendships)
+      .where(eq(friendships.userId, userId));
+    return rows.map((row) => row.friendId);
+  }
+
   async findRequest(id: string): Promise<FriendRequestRow | undefined> {
     const [row] = await this.db.select().from(friendRequests).where(eq(friendRequests.id, id));
     return row;

@@ -175,6 +175,11 @@ export class UsersService {
     return this.friends.areFriends(a, b);
   }
 
+  /** For chat's presence: who hears about the user's online/offline (blocks are not filtered here). */
+  friendIdsOf(userId: string): Promise<string[]> {
+    return this.friends.friendIdsOf(userId);
+  }
+
   /** For chat's presence: when the user's last socket closed. */
   async recordLastSeen(userId: string, at: Date = new Date()): Promise<void> {
     await this.users.updateLastSeen(userId, at);
