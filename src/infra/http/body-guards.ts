@@ -1,11 +1,10 @@
 import type { NextFunction, Request, Response } from 'express';
 import { sendError } from '../../common/errors/error-envelope';
-import type { ErrorDetail } from '../../common/errors/app.exception';
+import { findHostileKeys } from '../../common/validation/hostile-input';
 import { requestIdOf } from './request-id';
 
 const METHODS_WITH_BODY = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const JSON_TYPE = /^application\/([a-z0-9.+-]+\+)?json\s*(;|$)/i;
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const MAX_BODY_DEPTH = 32;
 
 function hasBody(req: Request): boolean {
@@ -28,32 +27,12 @@ export function requireJsonContentType(exemptPathPrefixes: readonly string[] = [
   };
 }
 
-function findHostileKeys(value: unknown, path: string, depth: number, found: ErrorDetail[]): void {
-  if (found.length >= 10 || value === null || typeof value !== 'object') return;
-  if (depth > MAX_BODY_DEPTH) {
-    found.push({
-      field: path || '(body)',
-      message: `nesting deeper than ${MAX_BODY_DEPTH} levels`,
-    });
-    return;
-  }
-  for (const key of Object.keys(value)) {
-    const childPath = path ? `${path}.${key}` : key;
-    if (FORBIDDEN_KEYS.has(key)) {
-      found.push({ field: childPath, message: 'this key is not allowed' });
-      continue;
-    }
-    findHostileKeys((value as Record<string, unknown>)[key], childPath, depth + 1, found);
-  }
-}
-
 /**
  * `__proto__` / `constructor` keys and absurd nesting are refused before anything copies the body,
  * so no later merge or transform can pollute a prototype.
  */
 export function rejectHostileBody(req: Request, res: Response, next: NextFunction): void {
-  const found: ErrorDetail[] = [];
-  findHostileKeys(req.body, '', 0, found);
+  const found = findHostileKeys(req.body, MAX_BODY_DEPTH, '(body)');
   if (found.length === 0) return next();
   sendError(
     res,

@@ -1,19 +1,12 @@
 import { plainToInstance, type ClassConstructor } from 'class-transformer';
-import {
-  IsString,
-  IsUUID,
-  MaxLength,
-  MinLength,
-  validateSync,
-  type ValidationError,
-} from 'class-validator';
-import { AppException, type ErrorDetail } from '../../common/errors/app.exception';
+import { IsString, IsUUID, MaxLength, MinLength, validateSync } from 'class-validator';
+import { AppException } from '../../common/errors/app.exception';
+import { findHostileKeys, flattenValidationErrors } from '../../common/validation/hostile-input';
 import { MarkReadDto, SendMessageDto } from './dto/messages.dto';
 
 /** A client→server event payload bigger than this is refused with PAYLOAD_TOO_LARGE (serialised JSON). */
 export const WS_MAX_PAYLOAD_BYTES = 16 * 1024;
 const MAX_DEPTH = 8;
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** `message:send`: the REST body of POST /conversations/:id/messages (same rules) plus the conversation. */
 export class SendMessagePayload extends SendMessageDto {
@@ -53,8 +46,7 @@ export function parsePayload<T extends object>(type: ClassConstructor<T>, raw: u
       { field: '(payload)', message: 'the payload must be a JSON object' },
     ]);
   }
-  const hostile: ErrorDetail[] = [];
-  findHostileKeys(raw, '', 0, hostile);
+  const hostile = findHostileKeys(raw, MAX_DEPTH, '(payload)');
   if (hostile.length > 0) throw new AppException('VALIDATION_FAILED', 'Validation failed', hostile);
   if (sizeOf(raw) > WS_MAX_PAYLOAD_BYTES) {
     throw new AppException(
@@ -70,7 +62,11 @@ export function parsePayload<T extends object>(type: ClassConstructor<T>, raw: u
     validationError: { target: false, value: false },
   });
   if (errors.length > 0) {
-    throw new AppException('VALIDATION_FAILED', 'Validation failed', flatten(errors).slice(0, 50));
+    throw new AppException(
+      'VALIDATION_FAILED',
+      'Validation failed',
+      flattenValidationErrors(errors).slice(0, 50),
+    );
   }
   return instance;
 }
@@ -86,28 +82,4 @@ function sizeOf(value: object): number {
   } catch {
     return Number.POSITIVE_INFINITY; // BigInt or anything else JSON cannot carry
   }
-}
-
-function findHostileKeys(value: unknown, path: string, depth: number, found: ErrorDetail[]): void {
-  if (found.length >= 10 || value === null || typeof value !== 'object') return;
-  if (depth > MAX_DEPTH) {
-    found.push({ field: path || '(payload)', message: `nesting deeper than ${MAX_DEPTH} levels` });
-    return;
-  }
-  for (const key of Object.keys(value)) {
-    const childPath = path ? `${path}.${key}` : key;
-    if (FORBIDDEN_KEYS.has(key)) {
-      found.push({ field: childPath, message: 'this key is not allowed' });
-      continue;
-    }
-    findHostileKeys((value as Record<string, unknown>)[key], childPath, depth + 1, found);
-  }
-}
-
-function flatten(errors: ValidationError[], parent = ''): ErrorDetail[] {
-  return errors.flatMap((error) => {
-    const field = parent ? `${parent}.${error.property}` : error.property;
-    const own = Object.values(error.constraints ?? {}).map((message) => ({ field, message }));
-    return [...own, ...flatten(error.children ?? [], field)];
-  });
 }

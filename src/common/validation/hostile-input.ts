@@ -1,0 +1,38 @@
+import type { ValidationError } from 'class-validator';
+import type { ErrorDetail } from '../errors/app.exception';
+
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+const MAX_FINDINGS = 10;
+
+/**
+ * `__proto__` / `constructor` / `prototype` keys and nesting deeper than `maxDepth`, as per-field
+ * details. Payloads are refused on these before anything copies or transforms them, so no later
+ * merge can pollute a prototype. `root` names the whole payload in a detail.
+ */
+export function findHostileKeys(value: unknown, maxDepth: number, root: string): ErrorDetail[] {
+  const found: ErrorDetail[] = [];
+  const visit = (node: unknown, path: string, depth: number): void => {
+    if (found.length >= MAX_FINDINGS || node === null || typeof node !== 'object') return;
+    if (depth > maxDepth) {
+      found.push({ field: path || root, message: `nesting deeper than ${maxDepth} levels` });
+      return;
+    }
+    for (const key of Object.keys(node)) {
+      const childPath = path ? `${path}.${key}` : key;
+      if (FORBIDDEN_KEYS.has(key))
+        found.push({ field: childPath, message: 'this key is not allowed' });
+      else visit((node as Record<string, unknown>)[key], childPath, depth + 1);
+    }
+  };
+  visit(value, '', 0);
+  return found;
+}
+
+/** class-validator's nested errors as flat `{ field: 'a.b', message }` details. */
+export function flattenValidationErrors(errors: ValidationError[], parent = ''): ErrorDetail[] {
+  return errors.flatMap((error) => {
+    const field = parent ? `${parent}.${error.property}` : error.property;
+    const own = Object.values(error.constraints ?? {}).map((message) => ({ field, message }));
+    return [...own, ...flattenValidationErrors(error.children ?? [], field)];
+  });
+}
