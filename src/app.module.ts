@@ -14,6 +14,7 @@ import { AuthModule } from './modules/auth/auth.module';
 import { ChatModule } from './modules/chat/chat.module';
 import { WsRealtimeModule } from './modules/chat/ws-realtime.module';
 import { MailModule } from './modules/mail/mail.module';
+import { MediaModule } from './modules/media/media.module';
 import { UsersModule } from './modules/users/users.module';
 
 export interface AppOptions extends CoreOptions {
@@ -49,6 +50,7 @@ export class AppModule {
         AuthModule,
         ChatModule,
         WsRealtimeModule,
+        MediaModule,
         ...(options.imports ?? []),
       ],
       providers: [

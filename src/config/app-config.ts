@@ -50,6 +50,25 @@ export interface AppConfig {
     readonly appName: string;
     readonly appUrl: string;
   };
+  readonly media: {
+    readonly driver: 'local' | 's3';
+    readonly localDir: string;
+    /** HMAC key of the local driver's signed URLs (derived from JWT_ACCESS_SECRET when unset). */
+    readonly urlSecret: string;
+    /** Origin the signed URLs point at; unset = the origin of the request that asked for them. */
+    readonly publicBaseUrl?: string;
+    readonly uploadUrlTtlSeconds: number;
+    readonly downloadUrlTtlSeconds: number;
+    readonly maxBytes: { readonly avatar: number; readonly attachment: number };
+    readonly s3: {
+      readonly endpoint?: string;
+      readonly region: string;
+      readonly bucket?: string;
+      readonly accessKeyId?: string;
+      readonly secretAccessKey?: string;
+      readonly forcePathStyle: boolean;
+    };
+  };
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

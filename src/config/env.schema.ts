@@ -189,6 +189,75 @@ export class EnvironmentVariables {
 
   @Matches(/^https?:\/\/.+/, { message: 'APP_URL must be an http(s) URL' })
   APP_URL = 'http://localhost:5173';
+
+  @IsIn(['local', 's3'])
+  MEDIA_DRIVER: 'local' | 's3' = 'local';
+
+  @IsString()
+  @MinLength(1)
+  MEDIA_LOCAL_DIR = '.data/media';
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  MEDIA_URL_SECRET?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s]+[^/\s]$/, {
+    message: 'MEDIA_PUBLIC_BASE_URL must be an http(s) URL without a trailing slash',
+  })
+  MEDIA_PUBLIC_BASE_URL?: string;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  MEDIA_UPLOAD_URL_TTL = 900;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  MEDIA_DOWNLOAD_URL_TTL = 300;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  MEDIA_AVATAR_MAX_BYTES = 5 * 1024 * 1024;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  MEDIA_ATTACHMENT_MAX_BYTES = 50 * 1024 * 1024;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Matches(/^https?:\/\/.+/, { message: 'S3_ENDPOINT must be an http(s) URL' })
+  S3_ENDPOINT?: string;
+
+  @IsString()
+  @MinLength(1)
+  S3_REGION = 'us-east-1';
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  S3_BUCKET?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  S3_ACCESS_KEY_ID?: string;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  S3_SECRET_ACCESS_KEY?: string;
+
+  @Transform(toBoolean)
+  @IsBoolean()
+  S3_FORCE_PATH_STYLE = true;
 }
 
 /** Variables whose values must never be printed, even in a validation message. */
@@ -199,4 +268,6 @@ export const SECRET_VARIABLES = new Set<string>([
   'DATABASE_URL',
   'REDIS_URL',
   'SMTP_URL',
+  'MEDIA_URL_SECRET',
+  'S3_SECRET_ACCESS_KEY',
 ]);

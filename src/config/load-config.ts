@@ -1,4 +1,5 @@
 import { plainToInstance } from 'class-transformer';
+import { createHmac } from 'node:crypto';
 import { validateSync, type ValidationError } from 'class-validator';
 import { AppConfig } from './app-config';
 import { EnvironmentVariables, SECRET_VARIABLES } from './env.schema';
@@ -48,7 +49,32 @@ function productionProblems(env: EnvironmentVariables): string[] {
       'SMTP_URL: required in production (the development mail folder is never used there)',
     );
   }
+  // Unset, the media URL key is derived from JWT_ACCESS_SECRET, itself held to 32 bytes above.
+  if (
+    env.MEDIA_URL_SECRET !== undefined &&
+    Buffer.byteLength(env.MEDIA_URL_SECRET, 'utf8') < MIN_PRODUCTION_SECRET_BYTES
+  ) {
+    problems.push(
+      `MEDIA_URL_SECRET: must be at least ${MIN_PRODUCTION_SECRET_BYTES} bytes in production`,
+    );
+  }
   return problems;
+}
+
+function mediaProblems(env: EnvironmentVariables): string[] {
+  if (env.MEDIA_DRIVER !== 's3') return [];
+  // The S3 driver is not built yet; refuse it loudly rather than fall back to local storage.
+  return ['MEDIA_DRIVER: "s3" is not available yet in this build; use "local"'];
+}
+
+/** A separate key for media URLs, so a leaked URL signature says nothing about the JWT key. */
+function deriveMediaUrlSecret(env: EnvironmentVariables): string {
+  return (
+    env.MEDIA_URL_SECRET ??
+    createHmac('sha256', env.JWT_ACCESS_SECRET)
+      .update('baat-cheet/media-url/v1')
+      .digest('base64url')
+  );
 }
 
 function splitOrigins(value: string): string[] {
@@ -74,6 +100,7 @@ export function loadConfig(raw: NodeJS.ProcessEnv): AppConfig {
   if (problems.length === 0) {
     problems.push(...originProblems(origins));
     if (env.NODE_ENV === 'production') problems.push(...productionProblems(env));
+    problems.push(...mediaProblems(env));
     if (env.COOKIE_SAMESITE === 'none' && !env.COOKIE_SECURE) {
       problems.push('COOKIE_SAMESITE: "none" requires COOKIE_SECURE=true');
     }
@@ -132,6 +159,23 @@ export function loadConfig(raw: NodeJS.ProcessEnv): AppConfig {
       retryBaseMs: env.MAIL_RETRY_BASE_MS,
       appName: env.APP_NAME,
       appUrl: env.APP_URL,
+    },
+    media: {
+      driver: env.MEDIA_DRIVER,
+      localDir: env.MEDIA_LOCAL_DIR,
+      urlSecret: deriveMediaUrlSecret(env),
+      publicBaseUrl: env.MEDIA_PUBLIC_BASE_URL,
+      uploadUrlTtlSeconds: env.MEDIA_UPLOAD_URL_TTL,
+      downloadUrlTtlSeconds: env.MEDIA_DOWNLOAD_URL_TTL,
+      maxBytes: { avatar: env.MEDIA_AVATAR_MAX_BYTES, attachment: env.MEDIA_ATTACHMENT_MAX_BYTES },
+      s3: {
+        endpoint: env.S3_ENDPOINT,
+        region: env.S3_REGION,
+        bucket: env.S3_BUCKET,
+        accessKeyId: env.S3_ACCESS_KEY_ID,
+        secretAccessKey: env.S3_SECRET_ACCESS_KEY,
+        forcePathStyle: env.S3_FORCE_PATH_STYLE,
+      },
     },
   };
 }

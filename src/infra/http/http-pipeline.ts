@@ -18,7 +18,7 @@ export const API_PREFIX = 'api/v1';
 export const DOCS_PATH = 'docs';
 
 /** Paths whose body is not JSON (streamed uploads); they opt out of the JSON parser and the 415 check. */
-export const RAW_BODY_PATH_PREFIXES: string[] = [];
+export const RAW_BODY_PATH_PREFIXES: string[] = ['/api/v1/media/local/'];
 
 /**
  * The express middleware chain, in the order it must run. Body-parser errors are answered here
