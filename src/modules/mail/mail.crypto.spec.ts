@@ -19,7 +19,7 @@ describe('MailCrypto', () => {
     expect(stored).not.toContain('031337');
     expect(stored).not.toContain('some_one');
     expect(stored).not.toContain('Someone');
-    expect(sealed.toDomain).toBe('example.com');
+    expect(sealed.recipientDomain).toBe('example.com');
   });
 
   it('uses a fresh IV each time', () => {
@@ -37,13 +37,13 @@ describe('MailCrypto', () => {
     expect(() => crypto.open(MailJob.RegistrationOtp, tampered)).toThrow(MailPayloadError);
     expect(() => crypto.open(MailJob.PasswordResetOtp, sealed)).toThrow(MailPayloadError);
     expect(() =>
-      crypto.open(MailJob.RegistrationOtp, { ...sealed, toDomain: 'evil.example' }),
+      crypto.open(MailJob.RegistrationOtp, { ...sealed, recipientDomain: 'evil.example' }),
     ).toThrow(MailPayloadError);
     expect(() => new MailCrypto(`${SECRET}x`).open(MailJob.RegistrationOtp, sealed)).toThrow(
       MailPayloadError,
     );
     expect(() =>
-      crypto.open(MailJob.RegistrationOtp, { v: 1, toDomain: 'x', sealed: 'nonsense' }),
+      crypto.open(MailJob.RegistrationOtp, { v: 1, recipientDomain: 'x', sealed: 'nonsense' }),
     ).toThrow(MailPayloadError);
   });
 

@@ -44,13 +44,13 @@ export class MailCrypto {
   }
 
   seal<K extends MailJob>(job: K, payload: MailPayloads[K]): MailJobData {
-    const toDomain = domainOf(payload.to);
+    const recipientDomain = domainOf(payload.to);
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.payloadKey, iv, { authTagLength: TAG_BYTES });
-    cipher.setAAD(associatedData(job, toDomain));
+    cipher.setAAD(associatedData(job, recipientDomain));
     const body = Buffer.concat([cipher.update(JSON.stringify(payload), 'utf8'), cipher.final()]);
     const sealed = [iv, body, cipher.getAuthTag()].map((part) => part.toString('base64url'));
-    return { v: 1, toDomain, sealed: sealed.join('.') };
+    return { v: 1, recipientDomain, sealed: sealed.join('.') };
   }
 
   /** Throws MailPayloadError when the data was tampered with or sealed under another key. */
@@ -68,7 +68,7 @@ export class MailCrypto {
       const decipher = createDecipheriv('aes-256-gcm', this.payloadKey, iv, {
         authTagLength: TAG_BYTES,
       });
-      decipher.setAAD(associatedData(job, data.toDomain));
+      decipher.setAAD(associatedData(job, data.recipientDomain));
       decipher.setAuthTag(tag);
       plain = Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8');
     } catch {
@@ -95,6 +95,6 @@ export class MailCrypto {
   }
 }
 
-function associatedData(job: MailJob, toDomain: string): Buffer {
-  return Buffer.from(JSON.stringify(['v1', job, toDomain]), 'utf8');
+function associatedData(job: MailJob, recipientDomain: string): Buffer {
+  return Buffer.from(JSON.stringify(['v1', job, recipientDomain]), 'utf8');
 }

@@ -82,7 +82,7 @@ export class MailProcessor
     }
     await this.markSent(sentKey, jobId);
     this.logger.log(
-      `sent ${job.name} mail ${jobId} to @${job.data.toDomain} (attempt ${job.attemptsMade + 1})`,
+      `sent ${job.name} mail ${jobId} to @${job.data.recipientDomain} (attempt ${job.attemptsMade + 1})`,
     );
     return { status: 'sent', messageId };
   }
@@ -93,7 +93,7 @@ export class MailProcessor
     const attempts = job.opts.attempts ?? 1;
     const final = job.attemptsMade >= attempts || error instanceof UnrecoverableError;
     this.logger.warn(
-      `${job.name} mail ${job.id} to @${job.data?.toDomain ?? '?'} failed (attempt ${job.attemptsMade}/${attempts}${final ? ', giving up; kept in the failed set' : ', will retry'}): ${error.message}`,
+      `${job.name} mail ${job.id} to @${job.data?.recipientDomain ?? '?'} failed (attempt ${job.attemptsMade}/${attempts}${final ? ', giving up; kept in the failed set' : ', will retry'}): ${error.message}`,
     );
   }
 

@@ -40,7 +40,7 @@ export type MailPayload = {
  */
 export interface MailJobData {
   v: 1;
-  toDomain: string;
+  recipientDomain: string;
   sealed: string;
 }
 

@@ -26,7 +26,7 @@ describe('PasswordHasher', () => {
   it('keeps bytes after a NUL significant', async () => {
     const hash = await hasher.hash('abc\u0000defghij');
     await expect(hasher.verify('abc\u0000defghij', hash)).resolves.toBe(true);
-    await expect(hasher.verify('abc\u0000XXXXXXX', hash)).resolves.toBe(false);
+    await expect(hasher.verify('abc\u0000zzzzzzz', hash)).resolves.toBe(false);
     await expect(hasher.verify('abc', hash)).resolves.toBe(false);
   });
 
