@@ -345,7 +345,7 @@ describe('mail over SMTP (real Redis, BullMQ and SMTP server)', () => {
     expect([...dump.keys()].some((key) => key.includes(':bull:mail:'))).toBe(true);
     expect([...dump.keys()].some((key) => key.includes(':mail:sent:'))).toBe(true);
     const everything = [...dump.values()].join('\n');
-    expect(everything).toMatch(/toDomain[\\"]+:[\\"]+example\.test/);
+    expect(everything).toMatch(/recipientDomain[\\"]+:[\\"]+example\.test/);
     for (const otp of usedOtps) {
       const leak = [...dump.values()].find((entry) => standalone(otp).test(entry));
       expect(leak).toBeUndefined();
