@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
-import { mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 import { PassThrough, Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -139,6 +139,23 @@ export class LocalStorageDriver extends StorageDriver {
     } finally {
       body.off('error', abort);
       body.off('close', abort);
+    }
+  }
+
+  readObject(key: string): Promise<Readable> {
+    return Promise.resolve(createReadStream(this.pathOf(key)));
+  }
+
+  async putObject(key: string, data: Buffer): Promise<void> {
+    const target = this.pathOf(key);
+    await mkdir(path.dirname(target), { recursive: true });
+    const temp = `${target}.${randomUUID()}.part`;
+    try {
+      await writeFile(temp, data, { flag: 'wx' });
+      await rename(temp, target);
+    } catch (error) {
+      await unlink(temp).catch(() => undefined);
+      throw error;
     }
   }
 

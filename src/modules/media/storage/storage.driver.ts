@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+
 export interface UploadInstructions {
   method: 'PUT' | 'POST';
   url: string;
@@ -40,4 +42,8 @@ export abstract class StorageDriver {
   abstract readHead(key: string, bytes: number): Promise<Buffer>;
   /** Removes the object; no error when it is already gone. */
   abstract delete(key: string): Promise<void>;
+  /** The whole object as a stream (server-side processing such as thumbnails). */
+  abstract readObject(key: string): Promise<Readable>;
+  /** Stores a small object the server made itself (e.g. a thumbnail), replacing any previous one. */
+  abstract putObject(key: string, data: Buffer, contentType: string): Promise<void>;
 }
