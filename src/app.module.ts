@@ -15,6 +15,7 @@ import { ChatModule } from './modules/chat/chat.module';
 import { WsRealtimeModule } from './modules/chat/ws-realtime.module';
 import { MailModule } from './modules/mail/mail.module';
 import { MediaModule } from './modules/media/media.module';
+import { MediaWorkerModule } from './modules/media/media-worker.module';
 import { UsersModule } from './modules/users/users.module';
 
 export interface AppOptions extends CoreOptions {
@@ -51,6 +52,7 @@ export class AppModule {
         ChatModule,
         WsRealtimeModule,
         MediaModule,
+        MediaWorkerModule.register({ processors: config.workersEnabled }),
         ...(options.imports ?? []),
       ],
       providers: [

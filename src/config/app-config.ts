@@ -60,15 +60,24 @@ export interface AppConfig {
     readonly uploadUrlTtlSeconds: number;
     readonly downloadUrlTtlSeconds: number;
     readonly maxBytes: { readonly avatar: number; readonly attachment: number };
-    readonly s3: {
-      readonly endpoint?: string;
-      readonly region: string;
-      readonly bucket?: string;
-      readonly accessKeyId?: string;
-      readonly secretAccessKey?: string;
-      readonly forcePathStyle: boolean;
-    };
+    /** Pending uploads older than this are deleted (object and record) by the cleanup job. */
+    readonly pendingTtlSeconds: number;
+    /** How often the cleanup job runs. */
+    readonly cleanupIntervalSeconds: number;
+    /** Present exactly when `driver` is `s3`. */
+    readonly s3?: S3Settings;
   };
+}
+
+export interface S3Settings {
+  /** S3-compatible endpoint (Ceph radosgw, MinIO…); unset = AWS for `region`. */
+  readonly endpoint?: string;
+  readonly region: string;
+  readonly bucket: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+  /** `endpoint/bucket/key` URLs instead of `bucket.endpoint/key` (most compatibles need it). */
+  readonly forcePathStyle: boolean;
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');

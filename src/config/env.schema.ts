@@ -231,6 +231,18 @@ export class EnvironmentVariables {
   @Min(1)
   MEDIA_ATTACHMENT_MAX_BYTES = 50 * 1024 * 1024;
 
+  @Transform(toInt)
+  @IsInt()
+  @Min(60)
+  @Max(30 * 86_400)
+  MEDIA_PENDING_TTL_SECONDS = 86_400;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  MEDIA_CLEANUP_INTERVAL_SECONDS = 3_600;
+
   @Transform(emptyToUndefined)
   @IsOptional()
   @Matches(/^https?:\/\/.+/, { message: 'S3_ENDPOINT must be an http(s) URL' })

@@ -5,8 +5,15 @@ const base = {
   OTP_SECRET: 'unit-otp-secret-0123456789abcdef-0123456789',
   PASSWORD_PEPPER: 'unit-pepper-0123456789abcdef-0123456789abcd',
 };
+const s3 = {
+  MEDIA_DRIVER: 's3',
+  S3_BUCKET: 'media',
+  S3_ACCESS_KEY_ID: 'AKIAEXAMPLE',
+  S3_SECRET_ACCESS_KEY: 's3-secret-value-0123456789',
+};
 const production = {
   ...base,
+  ...s3,
   NODE_ENV: 'production',
   DATABASE_URL: 'postgres://app:pw@db.internal:5432/baatcheet',
   CORS_ORIGINS: 'https://chat.example.com',
@@ -49,10 +56,51 @@ describe('media configuration', () => {
     expect(problems(production)).toEqual([]);
   });
 
-  it('refuses the s3 driver until it exists, and bad values by name', () => {
+  it('takes the s3 driver with its settings, and names each one that is missing', () => {
+    expect(
+      loadConfig({ ...base, ...s3, S3_ENDPOINT: 'http://127.0.0.1:7480' }).media,
+    ).toMatchObject({
+      driver: 's3',
+      s3: {
+        endpoint: 'http://127.0.0.1:7480',
+        region: 'us-east-1',
+        bucket: 'media',
+        accessKeyId: 'AKIAEXAMPLE',
+        secretAccessKey: s3.S3_SECRET_ACCESS_KEY,
+        forcePathStyle: true,
+      },
+    });
+    expect(loadConfig({ ...base, ...s3, S3_FORCE_PATH_STYLE: 'false' }).media.s3).toMatchObject({
+      endpoint: undefined,
+      forcePathStyle: false,
+    });
+    expect(loadConfig(base).media.s3).toBeUndefined();
     expect(problems({ ...base, MEDIA_DRIVER: 's3' })).toEqual([
-      'MEDIA_DRIVER: "s3" is not available yet in this build; use "local"',
+      'S3_BUCKET: required when MEDIA_DRIVER=s3',
+      'S3_ACCESS_KEY_ID: required when MEDIA_DRIVER=s3',
+      'S3_SECRET_ACCESS_KEY: required when MEDIA_DRIVER=s3',
     ]);
+    expect(problems({ ...base, ...s3, S3_BUCKET: ' ' })).toEqual([
+      'S3_BUCKET: required when MEDIA_DRIVER=s3',
+    ]);
+    expect(problems({ ...base, ...s3, S3_ENDPOINT: 'ftp://x' })[0]).toMatch(/^S3_ENDPOINT/);
+  });
+
+  it('refuses the local driver in production, where no file bytes may reach the API', () => {
+    expect(problems({ ...production, MEDIA_DRIVER: 'local' })).toEqual([
+      'MEDIA_DRIVER: "local" is refused in production (the API must not receive file bytes); use "s3"',
+    ]);
+    const { MEDIA_DRIVER: _driver, ...defaulted } = production;
+    expect(problems(defaulted)[0]).toMatch(/^MEDIA_DRIVER: "local" is refused in production/);
+  });
+
+  it('never prints the S3 secret in a boot error', () => {
+    const found = problems({ ...base, ...s3, S3_REGION: '', S3_FORCE_PATH_STYLE: 'maybe' });
+    expect(found.length).toBeGreaterThan(0);
+    expect(found.join('\n')).not.toContain(s3.S3_SECRET_ACCESS_KEY);
+  });
+
+  it('refuses bad values by name', () => {
     expect(problems({ ...base, MEDIA_DRIVER: 'ftp' })[0]).toMatch(/^MEDIA_DRIVER/);
     expect(problems({ ...base, MEDIA_PUBLIC_BASE_URL: 'https://x.example.com/' })[0]).toMatch(
       /^MEDIA_PUBLIC_BASE_URL/,

@@ -21,6 +21,10 @@ const productionEnv = (overrides: Record<string, string | undefined> = {}): Node
     CORS_ORIGINS: 'https://chat.example.com,https://admin.example.com',
     COOKIE_SECURE: 'true',
     SMTP_URL: 'smtp://mailer:smtp-password-99@mail.example.com:587',
+    MEDIA_DRIVER: 's3',
+    S3_BUCKET: 'media',
+    S3_ACCESS_KEY_ID: 'AKIAEXAMPLE',
+    S3_SECRET_ACCESS_KEY: 's3-secret-value-0123456789',
     ...overrides,
   });
 
@@ -42,6 +46,7 @@ const secretValues = (env: NodeJS.ProcessEnv): string[] =>
     env.DATABASE_URL,
     env.REDIS_URL,
     env.SMTP_URL,
+    env.S3_SECRET_ACCESS_KEY,
     'db-password-77',
     'redis-password-88',
     'smtp-password-99',

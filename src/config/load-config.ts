@@ -1,7 +1,7 @@
 import { plainToInstance } from 'class-transformer';
 import { createHmac } from 'node:crypto';
 import { validateSync, type ValidationError } from 'class-validator';
-import { AppConfig } from './app-config';
+import type { AppConfig, S3Settings } from './app-config';
 import { EnvironmentVariables, SECRET_VARIABLES } from './env.schema';
 
 export class ConfigError extends Error {
@@ -62,9 +62,35 @@ function productionProblems(env: EnvironmentVariables): string[] {
 }
 
 function mediaProblems(env: EnvironmentVariables): string[] {
-  if (env.MEDIA_DRIVER !== 's3') return [];
-  // The S3 driver is not built yet; refuse it loudly rather than fall back to local storage.
-  return ['MEDIA_DRIVER: "s3" is not available yet in this build; use "local"'];
+  if (env.MEDIA_DRIVER !== 's3') {
+    // The local driver receives the file bytes itself; in production they go straight to the store.
+    return env.NODE_ENV === 'production'
+      ? [
+          'MEDIA_DRIVER: "local" is refused in production (the API must not receive file bytes); use "s3"',
+        ]
+      : [];
+  }
+  const required = ['S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const;
+  return required
+    .filter((name) => env[name] === undefined)
+    .map((name) => `${name}: required when MEDIA_DRIVER=s3`);
+}
+
+function s3Settings(env: EnvironmentVariables): S3Settings | undefined {
+  if (env.MEDIA_DRIVER !== 's3') return undefined;
+  // mediaProblems has refused a missing one before this runs.
+  const required = (value: string | undefined, name: string): string => {
+    if (value === undefined) throw new ConfigError([`${name}: required when MEDIA_DRIVER=s3`]);
+    return value;
+  };
+  return {
+    endpoint: env.S3_ENDPOINT,
+    region: env.S3_REGION,
+    bucket: required(env.S3_BUCKET, 'S3_BUCKET'),
+    accessKeyId: required(env.S3_ACCESS_KEY_ID, 'S3_ACCESS_KEY_ID'),
+    secretAccessKey: required(env.S3_SECRET_ACCESS_KEY, 'S3_SECRET_ACCESS_KEY'),
+    forcePathStyle: env.S3_FORCE_PATH_STYLE,
+  };
 }
 
 /** A separate key for media URLs, so a leaked URL signature says nothing about the JWT key. */
@@ -168,14 +194,9 @@ export function loadConfig(raw: NodeJS.ProcessEnv): AppConfig {
       uploadUrlTtlSeconds: env.MEDIA_UPLOAD_URL_TTL,
       downloadUrlTtlSeconds: env.MEDIA_DOWNLOAD_URL_TTL,
       maxBytes: { avatar: env.MEDIA_AVATAR_MAX_BYTES, attachment: env.MEDIA_ATTACHMENT_MAX_BYTES },
-      s3: {
-        endpoint: env.S3_ENDPOINT,
-        region: env.S3_REGION,
-        bucket: env.S3_BUCKET,
-        accessKeyId: env.S3_ACCESS_KEY_ID,
-        secretAccessKey: env.S3_SECRET_ACCESS_KEY,
-        forcePathStyle: env.S3_FORCE_PATH_STYLE,
-      },
+      pendingTtlSeconds: env.MEDIA_PENDING_TTL_SECONDS,
+      cleanupIntervalSeconds: env.MEDIA_CLEANUP_INTERVAL_SECONDS,
+      s3: s3Settings(env),
     },
   };
 }

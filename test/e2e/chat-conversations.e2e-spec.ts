@@ -175,7 +175,7 @@ describe('chat: conversations', () => {
       expectErrorEnvelope(unknownMember, 404, 'USER_NOT_FOUND');
     });
 
-    it('are renamed by owners and admins only; avatars wait for media', async () => {
+    it('are renamed by owners and admins only; an unknown avatar id is refused', async () => {
       const id = await groupOf(alice, [bob, carol], 'before');
       const renamed = await alice.patch(`/conversations/${id}`, { name: ' after ' });
       expect(renamed.status).toBe(200);

@@ -159,12 +159,13 @@ describe('chat: messages', () => {
       expect(emoji.status).toBe(201);
     });
 
-    it('answers 422 for attachments until media exists', async () => {
+    it('answers 422 MEDIA_NOT_READY for an unknown attachment id (media-wiring has the rest)', async () => {
       const res = await alice.post(messagesOf(group), {
         clientMessageId: clientId(),
         attachmentIds: [randomUUID()],
       });
-      expectErrorEnvelope(res, 422, 'MEDIA_NOT_READY');
+      const err = expectErrorEnvelope(res, 422, 'MEDIA_NOT_READY');
+      expect(err.details?.map((detail) => detail.field)).toEqual(['attachmentIds[0]']);
     });
 
     it('answers 404 to non-members and unknown conversations, 422 to bad ids', async () => {

@@ -105,6 +105,12 @@ describe('security middleware in production', () => {
         CORS_ORIGINS: 'https://chat.example.com',
         // Required in production; nothing is mailed by these tests.
         SMTP_URL: 'smtp://127.0.0.1:2525',
+        // Production refuses the local media driver; nothing here reaches the store.
+        MEDIA_DRIVER: 's3',
+        S3_ENDPOINT: 'http://127.0.0.1:9',
+        S3_BUCKET: 'unused',
+        S3_ACCESS_KEY_ID: 'unused',
+        S3_SECRET_ACCESS_KEY: 'unused-secret',
       },
     });
   });

@@ -115,16 +115,15 @@ describe('users: profiles', () => {
       expect(res.body.data.bio).toBe('é'.repeat(150));
     });
 
-    it('answers 422 MEDIA_NOT_READY for an avatar until media uploads exist, changing nothing', async () => {
+    it('answers 422 MEDIA_NOT_READY for an unknown avatar id, changing nothing', async () => {
       const before = await bob.get('/api/v1/users/me').expect(200);
       const err = expectErrorEnvelope(
         await bob.patch('/api/v1/users/me', { avatarMediaId: UNKNOWN_ID, bio: 'changed?' }),
         422,
         'MEDIA_NOT_READY',
       );
-      expect(err.message).toMatch(/not available yet/);
       expect(err.details).toEqual([
-        { field: 'avatarMediaId', message: 'media uploads are not available yet' },
+        { field: 'avatarMediaId', message: 'must be a ready avatar you uploaded' },
       ]);
       expect((await bob.get('/api/v1/users/me')).body.data).toEqual(before.body.data);
       // null (remove the avatar) is accepted.

@@ -1,4 +1,5 @@
 import * as http from 'node:http';
+import * as zlib from 'node:zlib';
 import type { Readable } from 'node:stream';
 import request from 'supertest';
 
@@ -110,4 +111,66 @@ export function getMedia(baseUrl: string, accessToken: string, mediaId: string) 
   return request(baseUrl)
     .get(`/api/v1/media/${mediaId}`)
     .set('Authorization', `Bearer ${accessToken}`);
+}
+
+/** A real image of the given size, made with sharp (a gradient-free solid colour compresses well). */
+export async function imageOf(
+  format: 'png' | 'jpeg' | 'webp',
+  width: number,
+  height: number,
+): Promise<Buffer> {
+  const { default: sharp } = await import('sharp');
+  return sharp({ create: { width, height, channels: 3, background: { r: 200, g: 40, b: 90 } } })
+    .toFormat(format)
+    .toBuffer();
+}
+
+/**
+ * A PNG whose header claims `width`×`height` pixels (CRC fixed up) over the pixel data of a 1×1
+ * image: a decompression bomb as far as any decoder reading the header is concerned.
+ */
+export function pngClaiming(width: number, height: number): Buffer {
+  const png = Buffer.from(PNG_1x1);
+  png.writeUInt32BE(width, 16);
+  png.writeUInt32BE(height, 20);
+  // The IHDR chunk's CRC covers its type and data (bytes 12..28) and sits right after them.
+  png.writeUInt32BE(zlib.crc32(png.subarray(12, 29)), 29);
+  return png;
+}
+
+/** A PNG signature and header followed by garbage: passes the magic-byte check, cannot decode. */
+export function corruptPng(): Buffer {
+  return Buffer.concat([PNG_1x1.subarray(0, 33), Buffer.alloc(400, 0x5a)]);
+}
+
+export interface UploadedMedia {
+  mediaId: string;
+  /** The GET /media/:id (or completion) answer. */
+  data: { url: string | null; thumbnailUrl: string | null; status: string };
+}
+
+/** Intent, upload and completion in one: a ready media item owned by the token's user. */
+export async function uploadReady(
+  baseUrl: string,
+  accessToken: string,
+  file: { body: Buffer; contentType: string; purpose: 'avatar' | 'attachment'; filename?: string },
+): Promise<UploadedMedia> {
+  const intent = await createIntent(baseUrl, accessToken, {
+    filename: file.filename ?? 'file',
+    contentType: file.contentType,
+    size: file.body.length,
+    purpose: file.purpose,
+  });
+  const put = await putFile(intent, file.body);
+  if (put.status !== 200) throw new Error(`upload failed: ${put.status} ${put.body.toString()}`);
+  const done = await completeUpload(baseUrl, accessToken, intent.mediaId);
+  if (done.status !== 200) {
+    throw new Error(`completion failed: ${done.status} ${JSON.stringify(done.body)}`);
+  }
+  return { mediaId: intent.mediaId, data: done.body.data as UploadedMedia['data'] };
+}
+
+/** GETs a media URL as handed out (absolute, or root-relative on `baseUrl`). */
+export function fetchMediaUrl(baseUrl: string, url: string): Promise<RawResponse> {
+  return rawRequest(url.startsWith('/') ? `${baseUrl}${url}` : url);
 }

@@ -22,3 +22,10 @@ export const insufficientRole = (what: string): AppException =>
 
 export const mediaNotReady = (field: string, message: string): AppException =>
   new AppException('MEDIA_NOT_READY', message, [{ field, message }]);
+
+export const mediaAlreadyAttached = (): AppException =>
+  new AppException(
+    'MEDIA_ALREADY_ATTACHED',
+    'A media item can be attached to one message only; upload it again to send it again',
+    [{ field: 'attachmentIds', message: 'one of these is already attached to a message' }],
+  );

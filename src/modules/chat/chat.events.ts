@@ -1,4 +1,5 @@
-import type { ConversationDto, MessageDto, ReactionDto } from './chat.types';
+import type { MemberPayload, ReactionPayload, ReceiptPayload } from '../../contract/events';
+import type { MessageDto } from './chat.types';
 
 /**
  * Domain events the chat services emit in-process (@nestjs/event-emitter) AFTER their transaction
@@ -21,23 +22,6 @@ export interface Fanout<T> {
   payload: T;
 }
 
-export interface ReceiptPayload {
-  conversationId: string;
-  userId: string;
-  seq: number;
-}
-
-export interface ReactionPayload {
-  conversationId: string;
-  messageId: string;
-  reactions: ReactionDto[];
-}
-
-export interface MemberPayload {
-  conversationId: string;
-  userId: string;
-}
-
 export interface ChatEventMap {
   [ChatEvent.MessageCreated]: Fanout<MessageDto>;
   [ChatEvent.MessageUpdated]: Fanout<MessageDto>;
@@ -50,46 +34,12 @@ export interface ChatEventMap {
   [ChatEvent.MemberRemoved]: Fanout<MemberPayload>;
 }
 
-/** Socket.IO server → client events (API.md "Socket.IO"). One source of truth for server and SDK. */
-export interface ServerToClientEvents {
-  'message:new': (message: MessageDto) => void;
-  'message:updated': (message: MessageDto) => void;
-  'message:deleted': (message: MessageDto) => void;
-  'reaction:updated': (payload: ReactionPayload) => void;
-  'receipt:read': (payload: ReceiptPayload) => void;
-  typing: (payload: { conversationId: string; userId: string; isTyping: boolean }) => void;
-  presence: (payload: {
-    userId: string;
-    status: 'online' | 'offline';
-    lastSeenAt: string | null;
-  }) => void;
-  'conversation:updated': (conversation: ConversationDto) => void;
-  'member:added': (payload: MemberPayload) => void;
-  'member:removed': (payload: MemberPayload) => void;
-  'session:revoked': (payload: { sessionId: string }) => void;
-}
-
-export type Ack<T> = (
-  answer: { ok: true; data: T } | { ok: false; error: { code: string; message: string } },
-) => void;
-
-/** Socket.IO client → server events; every one takes an ack. */
-export interface ClientToServerEvents {
-  'message:send': (
-    payload: {
-      conversationId: string;
-      clientMessageId: string;
-      body?: string;
-      replyToId?: string;
-      attachmentIds?: string[];
-    },
-    ack: Ack<MessageDto>,
-  ) => void;
-  'message:read': (
-    payload: { conversationId: string; seq: number },
-    ack: Ack<{ lastReadSeq: number }>,
-  ) => void;
-  'typing:start': (payload: { conversationId: string }, ack: Ack<null>) => void;
-  'typing:stop': (payload: { conversationId: string }, ack: Ack<null>) => void;
-  'auth:refresh': (payload: { token: string }, ack: Ack<{ expiresAt: string }>) => void;
-}
+/** The Socket.IO event maps live in src/contract (shared with the SDK); re-exported for the server. */
+export type {
+  Ack,
+  ClientToServerEvents,
+  MemberPayload,
+  ReactionPayload,
+  ReceiptPayload,
+  ServerToClientEvents,
+} from '../../contract/events';

@@ -27,6 +27,7 @@ export interface ConversationView {
   id: string;
   type: ConversationType;
   name: string | null;
+  avatarMediaId: string | null;
   lastSeq: number;
   lastReadSeq: number;
   lastMessageAt: Date;
@@ -36,11 +37,17 @@ export interface ConversationView {
 }
 
 /**
- * Resolves attachment media ids to their metadata. Until the media module exists no message can
- * carry attachments, so the default resolves nothing.
+ * Resolves attachment media ids to their metadata and URLs (looked up beforehand, one query per
+ * page: see ChatMedia). An id it does not know is left out.
  */
 export type AttachmentResolver = (mediaId: string) => AttachmentDto | undefined;
 const noAttachments: AttachmentResolver = () => undefined;
+
+/** What a conversation shows besides its rows: looked up by ChatMedia. */
+export interface ConversationExtras {
+  avatarUrl: string | null;
+  resolveAttachment: AttachmentResolver;
+}
 
 export function toReactions(aggregates: readonly ReactionAggregate[] | null): ReactionDto[] {
   return (aggregates ?? []).map((reaction) => ({
@@ -85,6 +92,7 @@ export function toMember(member: MemberView, profile: MemberProfile | undefined)
 export function toConversation(
   view: ConversationView,
   members: readonly MemberDto[],
+  extras: ConversationExtras = { avatarUrl: null, resolveAttachment: noAttachments },
 ): ConversationDto {
   const lastSeq = Number(view.lastSeq);
   const lastReadSeq = Math.min(Number(view.lastReadSeq), lastSeq);
@@ -93,10 +101,9 @@ export function toConversation(
     id: view.id,
     type: view.type,
     name: view.name,
-    // Until the media module can turn avatar_media_id into a URL.
-    avatarUrl: null,
+    avatarUrl: extras.avatarUrl,
     members: [...members],
-    lastMessage: view.lastMessage ? toMessage(view.lastMessage) : null,
+    lastMessage: view.lastMessage ? toMessage(view.lastMessage, extras.resolveAttachment) : null,
     lastSeq,
     lastReadSeq,
     unreadCount: lastSeq - lastReadSeq,

@@ -1,5 +1,8 @@
 import { Module } from '@nestjs/common';
+import { MediaModule } from '../media/media.module';
 import { UsersModule } from '../users/users.module';
+import { ChatAttachmentAudience } from './attachment-audience';
+import { ChatMedia } from './chat-media';
 import { ChatEventsPublisher } from './chat-events.publisher';
 import { ConversationsController } from './conversations.controller';
 import { ConversationsRepository } from './conversations.repository';
@@ -20,10 +23,12 @@ import { ReceiptsService } from './receipts.service';
  * no transport. The Socket.IO gateway's module imports this one and calls the exported services.
  */
 @Module({
-  imports: [UsersModule],
+  imports: [UsersModule, MediaModule],
   providers: [
     ChatEventsPublisher,
     MemberDirectory,
+    ChatMedia,
+    ChatAttachmentAudience,
     ConversationsRepository,
     MembersRepository,
     MessagesRepository,

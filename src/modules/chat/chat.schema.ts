@@ -124,8 +124,9 @@ export const messageAttachments = pgTable(
   },
   (table) => [
     primaryKey({ name: 'message_attachments_pkey', columns: [table.messageId, table.position] }),
-    uniqueIndex('message_attachments_message_media_key').on(table.messageId, table.mediaId),
-    index('message_attachments_media_id_idx').on(table.mediaId),
+    // A media item is attached to one message at most: two sends racing with the same media
+    // can't both commit (the loser gets MEDIA_ALREADY_ATTACHED). Also serves the access check.
+    uniqueIndex('message_attachments_media_id_key').on(table.mediaId),
   ],
 );
 

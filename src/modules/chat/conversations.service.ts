@@ -2,13 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
 import { Page } from '../../common/http/page';
 import { ChatEventsPublisher } from './chat-events.publisher';
-import {
-  conversationNotFound,
-  insufficientRole,
-  mediaNotReady,
-  notAGroup,
-  userNotFound,
-} from './chat.errors';
+import { ChatMedia } from './chat-media';
+import { conversationNotFound, insufficientRole, notAGroup, userNotFound } from './chat.errors';
 import { ChatEvent } from './chat.events';
 import { toConversation, toMember, type ConversationView } from './chat.mapper';
 import {
@@ -42,6 +37,7 @@ export class ConversationsService {
     private readonly conversations: ConversationsRepository,
     private readonly directory: MemberDirectory,
     private readonly events: ChatEventsPublisher,
+    private readonly media: ChatMedia,
   ) {}
 
   /**
@@ -139,7 +135,10 @@ export class ConversationsService {
     return new Page(await this.assemble(items), nextCursor);
   }
 
-  /** Renames a group (owner or admin). An avatar must wait for the media module. */
+  /**
+   * Renames a group and/or sets its avatar (owner or admin). The avatar must be a ready avatar
+   * upload of the caller's (else 422 MEDIA_NOT_READY); null removes it.
+   */
   async update(
     userId: string,
     conversationId: string,
@@ -149,11 +148,17 @@ export class ConversationsService {
     const id = membership.conversationId;
     if (membership.type !== 'group') throw notAGroup();
     if (membership.role === 'member') throw insufficientRole('the owner or an admin');
-    if (typeof update.avatarMediaId === 'string') {
-      throw mediaNotReady('avatarMediaId', 'Media is not available yet');
+    const changes: { name?: string; avatarMediaId?: string | null } = {};
+    if (update.name !== undefined) changes.name = normaliseGroupName(update.name);
+    if (update.avatarMediaId === null) changes.avatarMediaId = null;
+    else if (update.avatarMediaId !== undefined) {
+      if (!isUuid(update.avatarMediaId))
+        throw invalid('avatarMediaId', 'avatarMediaId must be a UUID');
+      await this.media.assertGroupAvatar(userId, update.avatarMediaId);
+      changes.avatarMediaId = update.avatarMediaId.toLowerCase();
     }
-    if (update.name === undefined) return this.get(userId, id);
-    await this.conversations.rename(id, normaliseGroupName(update.name));
+    if (Object.keys(changes).length === 0) return this.get(userId, id);
+    await this.conversations.updateGroup(id, changes);
     const conversation = await this.get(userId, id);
     this.events.publish(ChatEvent.ConversationUpdated, {
       conversationId: id,
@@ -192,13 +197,23 @@ export class ConversationsService {
 
   private async assemble(views: readonly ConversationView[]): Promise<ConversationDto[]> {
     const members = await this.conversations.activeMembers(views.map((view) => view.id));
-    const profiles = await this.directory.profiles(members.map((member) => member.userId));
+    // No statement at all for these two when nothing on the page has an avatar or attachment.
+    const [profiles, avatarUrls, resolveAttachment] = await Promise.all([
+      this.directory.profiles(members.map((member) => member.userId)),
+      this.media.avatarUrls(views.map((view) => view.avatarMediaId)),
+      this.media.resolverFor(views.map((view) => view.lastMessage)),
+    ]);
     const byConversation = new Map<string, ReturnType<typeof toMember>[]>();
     for (const member of members) {
       const list = byConversation.get(member.conversationId) ?? [];
       list.push(toMember(member, profiles.get(member.userId)));
       byConversation.set(member.conversationId, list);
     }
-    return views.map((view) => toConversation(view, byConversation.get(view.id) ?? []));
+    return views.map((view) =>
+      toConversation(view, byConversation.get(view.id) ?? [], {
+        avatarUrl: view.avatarMediaId ? (avatarUrls.get(view.avatarMediaId) ?? null) : null,
+        resolveAttachment,
+      }),
+    );
   }
 }

@@ -1,5 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, asc, desc, eq, gt, isNull, lt, sql, TransactionRollbackError } from 'drizzle-orm';
+import {
+  and,
+  asc,
+  desc,
+  eq,
+  gt,
+  inArray,
+  isNull,
+  lt,
+  sql,
+  TransactionRollbackError,
+} from 'drizzle-orm';
 import { DATABASE, type Database } from '../../infra/database/database.types';
 import {
   conversationMembers,
@@ -25,6 +36,13 @@ export interface NewMessage {
 export class DuplicateClientMessageId extends Error {
   constructor() {
     super('duplicate client message id');
+  }
+}
+
+/** One of the media ids is attached to another message already; nothing was written. */
+export class MediaAlreadyAttached extends Error {
+  constructor() {
+    super('media already attached to a message');
   }
 }
 
@@ -65,6 +83,41 @@ export class MessagesRepository {
       .select({ id: messages.id })
       .from(messages)
       .where(and(eq(messages.id, messageId), eq(messages.conversationId, conversationId)))
+      .limit(1);
+    return row !== undefined;
+  }
+
+  /** Those of `mediaIds` attached to some message already. */
+  async attachedAmong(mediaIds: readonly string[]): Promise<string[]> {
+    if (mediaIds.length === 0) return [];
+    const rows = await this.db
+      .select({ mediaId: messageAttachments.mediaId })
+      .from(messageAttachments)
+      .where(inArray(messageAttachments.mediaId, [...mediaIds]));
+    return rows.map((row) => row.mediaId);
+  }
+
+  /**
+   * Whether `userId` is a current member of a conversation holding a live message that carries
+   * `mediaId` (a tombstone has no attachments left). One indexed probe: media_id is unique.
+   */
+  async memberSeesAttachment(userId: string, mediaId: string): Promise<boolean> {
+    const [row] = await this.db
+      .select({ one: sql<number>`1` })
+      .from(messageAttachments)
+      .innerJoin(
+        messages,
+        and(eq(messages.id, messageAttachments.messageId), isNull(messages.deletedAt)),
+      )
+      .innerJoin(
+        conversationMembers,
+        and(
+          eq(conversationMembers.conversationId, messages.conversationId),
+          eq(conversationMembers.userId, userId),
+          isNull(conversationMembers.leftAt),
+        ),
+      )
+      .where(eq(messageAttachments.mediaId, mediaId))
       .limit(1);
     return row !== undefined;
   }
@@ -150,9 +203,11 @@ export class MessagesRepository {
       });
     } catch (error) {
       if (error instanceof TransactionRollbackError) return undefined;
-      if (uniqueViolationOf(error) === 'messages_sender_client_message_id_key') {
+      const constraint = uniqueViolationOf(error);
+      if (constraint === 'messages_sender_client_message_id_key') {
         throw new DuplicateClientMessageId();
       }
+      if (constraint === 'message_attachments_media_id_key') throw new MediaAlreadyAttached();
       throw error;
     }
   }

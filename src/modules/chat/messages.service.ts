@@ -3,7 +3,8 @@ import { v7 as uuidv7 } from 'uuid';
 import { AppException } from '../../common/errors/app.exception';
 import { Page } from '../../common/http/page';
 import { ChatEventsPublisher } from './chat-events.publisher';
-import { conversationNotFound, mediaNotReady, messageNotFound } from './chat.errors';
+import { ChatMedia } from './chat-media';
+import { conversationNotFound, mediaAlreadyAttached, messageNotFound } from './chat.errors';
 import { ChatEvent } from './chat.events';
 import { toMessage } from './chat.mapper';
 import {
@@ -23,6 +24,7 @@ import { MemberDirectory } from './member-directory';
 import type { MessageView } from './message-view.query';
 import {
   DuplicateClientMessageId,
+  MediaAlreadyAttached,
   MessagesRepository,
   type HistoryWindow,
 } from './messages.repository';
@@ -53,6 +55,7 @@ export class MessagesService {
     private readonly conversations: ConversationsService,
     private readonly directory: MemberDirectory,
     private readonly events: ChatEventsPublisher,
+    private readonly media: ChatMedia,
   ) {}
 
   /**
@@ -70,12 +73,8 @@ export class MessagesService {
         'clientMessageId must be 1-64 characters of A-Z a-z 0-9 _ -',
       );
     }
-    const attachmentIds = input.attachmentIds ?? [];
-    if (!Array.isArray(attachmentIds) || attachmentIds.length > MAX_ATTACHMENTS) {
-      throw invalid('attachmentIds', `attachmentIds must be a list of at most ${MAX_ATTACHMENTS}`);
-    }
-    const hasBody = input.body !== undefined && input.body !== null;
-    const body = hasBody || attachmentIds.length === 0 ? normaliseBody(input.body) : null;
+    const attachmentIds = attachmentIdsOf(input.attachmentIds);
+    const body = bodyOf(input.body, attachmentIds.length > 0);
     const replyToId = input.replyToId ?? null;
     if (replyToId !== null && !isUuid(replyToId)) {
       throw invalid('replyToId', 'replyToId must be a message id');
@@ -84,10 +83,14 @@ export class MessagesService {
     const conversationId = membership.conversationId;
 
     const existing = await this.messages.findByClientId(userId, input.clientMessageId);
-    if (existing) return { message: this.asRetry(existing, conversationId), created: false };
+    if (existing) return { message: await this.asRetry(existing, conversationId), created: false };
 
     if (attachmentIds.length > 0) {
-      throw mediaNotReady('attachmentIds', 'Attachments are not available yet');
+      await this.media.assertAttachable(userId, attachmentIds);
+      // A friendly answer before the write; the unique index on media_id settles a race.
+      if ((await this.messages.attachedAmong(attachmentIds)).length > 0) {
+        throw mediaAlreadyAttached();
+      }
     }
     if (replyToId && !(await this.messages.existsInConversation(conversationId, replyToId))) {
       throw invalid('replyToId', 'replyToId must be a message of this conversation');
@@ -112,17 +115,24 @@ export class MessagesService {
       );
     } catch (error) {
       place.turn?.release();
+      if (error instanceof MediaAlreadyAttached) throw mediaAlreadyAttached();
       if (!(error instanceof DuplicateClientMessageId)) throw error;
       // A concurrent identical send won; its transaction committed, ours left no trace.
       const winner = await this.messages.findByClientId(userId, input.clientMessageId);
       if (!winner) throw error;
-      return { message: this.asRetry(winner, conversationId), created: false };
+      return { message: await this.asRetry(winner, conversationId), created: false };
     }
     if (!stored) {
       place.turn?.release();
       throw conversationNotFound();
     }
-    const message = toMessage(stored.message);
+    let message: MessageDto;
+    try {
+      message = toMessage(stored.message, await this.media.resolverFor([stored.message]));
+    } catch (error) {
+      place.turn?.release();
+      throw error;
+    }
     try {
       await place.turn?.ready();
       this.events.publish(ChatEvent.MessageCreated, {
@@ -203,21 +213,22 @@ export class MessagesService {
     const items = rows.slice(0, limit);
     const last = items[items.length - 1];
     const nextCursor = rows.length > limit && last ? String(last.seq) : null;
+    const resolve = await this.media.resolverFor(items);
     return new Page(
-      items.map((row) => toMessage(row)),
+      items.map((row) => toMessage(row, resolve)),
       nextCursor,
     );
   }
 
   /** The stored message for a retried send; a key reused for another conversation is a conflict. */
-  private asRetry(existing: MessageView, conversationId: string): MessageDto {
+  private async asRetry(existing: MessageView, conversationId: string): Promise<MessageDto> {
     if (existing.conversationId !== conversationId) {
       throw new AppException(
         'CLIENT_MESSAGE_ID_CONFLICT',
         'This clientMessageId was already used for a message in another conversation',
       );
     }
-    return toMessage(existing);
+    return toMessage(existing, await this.media.resolverFor([existing]));
   }
 
   /** In a direct conversation, a block either way stops new messages both ways. */
@@ -243,11 +254,36 @@ export class MessagesService {
     event: typeof ChatEvent.MessageUpdated | typeof ChatEvent.MessageDeleted,
     view: MessageView,
   ): Promise<MessageDto> {
-    const message = toMessage(view);
+    const message = toMessage(view, await this.media.resolverFor([view]));
     this.events.publish(event, {
       recipients: await this.conversations.memberIds(view.conversationId),
       payload: message,
     });
     return message;
   }
+}
+
+/** Attachment ids, validated and lower-cased: UUIDs, at most MAX_ATTACHMENTS, none repeated. */
+function attachmentIdsOf(raw: unknown): string[] {
+  if (raw === undefined || raw === null) return [];
+  if (!Array.isArray(raw) || raw.length > MAX_ATTACHMENTS || !raw.every(isUuid)) {
+    throw invalid(
+      'attachmentIds',
+      `attachmentIds must be a list of at most ${MAX_ATTACHMENTS} media ids`,
+    );
+  }
+  const ids = raw.map((id) => id.toLowerCase());
+  if (new Set(ids).size !== ids.length) {
+    throw invalid('attachmentIds', 'attachmentIds must not repeat a media id');
+  }
+  return ids;
+}
+
+/** With attachments the body may be absent or blank (stored as null); otherwise 1–4000 characters. */
+function bodyOf(raw: unknown, hasAttachments: boolean): string | null {
+  if (hasAttachments) {
+    if (raw === undefined || raw === null) return null;
+    if (typeof raw === 'string' && raw.trim().length === 0) return null;
+  }
+  return normaliseBody(raw);
 }

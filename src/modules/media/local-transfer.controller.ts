@@ -1,11 +1,37 @@
-import { Controller, Get, HttpCode, Put, Query, Req, Res } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  Injectable,
+  Put,
+  Query,
+  Req,
+  Res,
+  UseGuards,
+  type CanActivate,
+} from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AppException } from '../../common/errors/app.exception';
 import { Public } from '../../common/decorators/public.decorator';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { ResponseMessage } from '../../common/decorators/response-message.decorator';
 import { SignedTokenQueryDto } from './dto/media-params.dto';
 import { LocalTransferService } from './local-transfer.service';
+
+/** With another driver these routes do not exist (before the query is validated or a body read). */
+@Injectable()
+class LocalDriverOnlyGuard implements CanActivate {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  canActivate(): boolean {
+    if (this.config.media.driver !== 'local') {
+      throw new AppException('ROUTE_NOT_FOUND', 'No such route');
+    }
+    return true;
+  }
+}
 
 /**
  * The local driver's signed URLs. Public: the signed token is the authorisation. Their path
@@ -13,6 +39,7 @@ import { LocalTransferService } from './local-transfer.service';
  */
 @ApiExcludeController()
 @Public()
+@UseGuards(LocalDriverOnlyGuard)
 @Controller('media/local')
 export class LocalTransferController {
   constructor(private readonly transfers: LocalTransferService) {}

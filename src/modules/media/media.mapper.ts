@@ -1,3 +1,4 @@
+import type { SignedMediaUrls } from './media-urls';
 import type { UploadInstructions } from './storage/storage.driver';
 import type { MediaPurpose, MediaRow, MediaStatus } from './media.schema';
 
@@ -26,6 +27,9 @@ export interface MediaDto {
   createdAt: string;
   /** Short-lived download URL; null until the media is ready. */
   url: string | null;
+  /** Signed like `url`; null until the thumbnail job made one (images only). */
+  thumbnailUrl: string | null;
+  /** When `url` and `thumbnailUrl` stop working. */
   urlExpiresAt: string | null;
 }
 
@@ -43,7 +47,7 @@ export function toUploadIntentDto(id: string, upload: UploadInstructions): Uploa
 }
 
 /** Whitelist of what a client may see of a media row (never its storage key or owner). */
-export function toMediaDto(row: MediaRow, download?: { url: string; expiresAt: Date }): MediaDto {
+export function toMediaDto(row: MediaRow, download?: SignedMediaUrls): MediaDto {
   return {
     id: row.id,
     purpose: row.purpose,
@@ -55,6 +59,7 @@ export function toMediaDto(row: MediaRow, download?: { url: string; expiresAt: D
     height: row.height,
     createdAt: row.createdAt.toISOString(),
     url: download?.url ?? null,
+    thumbnailUrl: download?.thumbnailUrl ?? null,
     urlExpiresAt: download?.expiresAt.toISOString() ?? null,
   };
 }

@@ -6,9 +6,13 @@ import type { CreateUploadDto } from './dto/create-upload.dto';
 import { dimensionsOf, matchesContentType, SNIFF_BYTES } from './magic-bytes';
 import { toMediaDto, toUploadIntentDto, type MediaDto, type UploadIntentDto } from './media.mapper';
 import { ALLOWED_TYPES, sanitiseFilename } from './media.policy';
+import { MediaAccess } from './media-access';
+import { MediaJobs } from './media-jobs.service';
 import { MediaRepository } from './media.repository';
 import type { MediaPurpose, MediaRow } from './media.schema';
+import { MediaUrls } from './media-urls';
 import { StorageDriver } from './storage/storage.driver';
+import { THUMBNAIL_SOURCE_TYPES } from './thumbnail';
 
 @Injectable()
 export class MediaService {
@@ -18,6 +22,9 @@ export class MediaService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly repository: MediaRepository,
     private readonly storage: StorageDriver,
+    private readonly urls: MediaUrls,
+    private readonly jobs: MediaJobs,
+    private readonly access: MediaAccess,
   ) {}
 
   /** Validates the declared file, records it as pending and returns where to upload it. */
@@ -57,7 +64,11 @@ export class MediaService {
   async complete(ownerId: string, mediaId: string, requestOrigin: string): Promise<MediaDto> {
     const row = await this.repository.findById(mediaId);
     if (!row || row.ownerId !== ownerId) throw new AppException('MEDIA_NOT_FOUND');
-    if (row.status === 'ready') return this.withDownload(row, requestOrigin);
+    if (row.status === 'ready') {
+      // A repeated completion re-enqueues a thumbnail that was never made (same job id: no double).
+      await this.queueThumbnail(row);
+      return this.withDownload(row, requestOrigin);
+    }
     if (row.status === 'rejected') {
       throw new AppException('MEDIA_REJECTED', 'This upload was refused; start a new one');
     }
@@ -83,37 +94,37 @@ export class MediaService {
     // Lost a race with a concurrent completion: answer with whatever it decided.
     const current = ready ?? (await this.repository.findById(row.id));
     if (current?.status !== 'ready') throw new AppException('MEDIA_REJECTED');
+    await this.queueThumbnail(current);
     return this.withDownload(current, requestOrigin);
   }
 
   /** Metadata, plus a short-lived download URL once ready. Unreadable media is a 404. */
   async get(callerId: string, mediaId: string, requestOrigin: string): Promise<MediaDto> {
     const row = await this.repository.findById(mediaId);
-    if (!row || !this.canRead(callerId, row)) throw new AppException('MEDIA_NOT_FOUND');
+    if (!row || !(await this.canRead(callerId, row))) throw new AppException('MEDIA_NOT_FOUND');
     return this.withDownload(row, requestOrigin);
   }
 
   /**
-   * Who may read a media item. The owner always; anyone signed in for a ready avatar.
-   * SEAM: attachments are owner-only until chat is wired — then members of a conversation the
-   * media was sent to must pass too (chat answers that; media must not read chat's tables).
+   * Who may read a media item: the owner always; anyone signed in for a ready avatar; for a ready
+   * attachment, the current members of a conversation where a live message carries it (chat
+   * answers that through MediaAccess; media never reads chat's tables).
    */
-  private canRead(callerId: string, row: MediaRow): boolean {
+  private async canRead(callerId: string, row: MediaRow): Promise<boolean> {
     if (row.ownerId === callerId) return true;
-    return row.purpose === 'avatar' && row.status === 'ready';
+    if (row.status !== 'ready') return false;
+    if (row.purpose === 'avatar') return true;
+    return this.access.canSeeAttachment(callerId, row.id);
   }
 
   private async withDownload(row: MediaRow, requestOrigin: string): Promise<MediaDto> {
     if (row.status !== 'ready') return toMediaDto(row);
-    const expiresAt = this.expiry(this.config.media.downloadUrlTtlSeconds);
-    const url = await this.storage.createDownloadUrl({
-      key: row.storageKey,
-      contentType: row.contentType,
-      filename: row.filename,
-      expiresAt,
-      baseUrl: this.baseUrl(requestOrigin),
-    });
-    return toMediaDto(row, { url, expiresAt });
+    return toMediaDto(row, await this.urls.forRequest(row, requestOrigin));
+  }
+
+  private async queueThumbnail(row: MediaRow): Promise<void> {
+    if (row.thumbnailKey !== null || !THUMBNAIL_SOURCE_TYPES.includes(row.contentType)) return;
+    await this.jobs.enqueueThumbnail(row.id);
   }
 
   private async reject(row: MediaRow): Promise<void> {

@@ -1,4 +1,5 @@
 import { AppException } from '../../common/errors/app.exception';
+import type { MediaLinks } from '../media/media-links.service';
 import type { FriendsRepository } from './friends.repository';
 import type { FriendRequestRow } from './friends.schema';
 import { FriendsService } from './friends.service';
@@ -46,7 +47,8 @@ function serviceWith(repo: FriendsRepository, target: typeof profileB | null = p
   const users = {
     findProfileById: jest.fn().mockResolvedValue(target ?? undefined),
   } as unknown as UsersRepository;
-  return new FriendsService(repo, users, new ProfileAssembler(new PresenceDirectory()));
+  const media = { avatarUrls: jest.fn().mockResolvedValue(new Map()) } as unknown as MediaLinks;
+  return new FriendsService(repo, users, new ProfileAssembler(new PresenceDirectory(), media));
 }
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {

@@ -10,7 +10,10 @@ export interface PublicUserDto {
   id: string;
   username: string;
   bio: string;
-  /** Always null until the media module can resolve `avatar_media_id` to a URL. */
+  /**
+   * A short-lived signed URL of the avatar (its 256 px thumbnail once made, else the original),
+   * or null. Fetch the profile again for a fresh one; see the media README.
+   */
   avatarUrl: string | null;
   status: PresenceStatus;
   lastSeenAt: string | null;
@@ -62,12 +65,16 @@ function iso(date: Date | null): string | null {
   return date ? date.toISOString() : null;
 }
 
-export function toPublicUser(row: ProfileRow, presence: Presence = OFFLINE): PublicUserDto {
+export function toPublicUser(
+  row: ProfileRow,
+  presence: Presence = OFFLINE,
+  avatarUrl: string | null = null,
+): PublicUserDto {
   return {
     id: row.id,
     username: row.username,
     bio: row.bio,
-    avatarUrl: null,
+    avatarUrl,
     status: presence.status,
     lastSeenAt: iso(presence.lastSeenAt ?? row.lastSeenAt),
     createdAt: row.createdAt.toISOString(),
@@ -77,8 +84,9 @@ export function toPublicUser(row: ProfileRow, presence: Presence = OFFLINE): Pub
 export function toSelfUser(
   row: ProfileRow & Pick<UserRow, 'email'>,
   presence: Presence = OFFLINE,
+  avatarUrl: string | null = null,
 ): SelfUserDto {
-  return { ...toPublicUser(row, presence), email: row.email };
+  return { ...toPublicUser(row, presence, avatarUrl), email: row.email };
 }
 
 export function toFriendRequest(

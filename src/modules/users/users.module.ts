@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { MediaModule } from '../media/media.module';
 import { BlocksController } from './blocks.controller';
 import { BlocksRepository } from './blocks.repository';
 import { BlocksService } from './blocks.service';
@@ -12,6 +13,7 @@ import { UsersRepository } from './users.repository';
 import { UsersService } from './users.service';
 
 @Module({
+  imports: [MediaModule],
   // FriendsController and BlocksController (users/me/…) before UsersController (users/:id).
   controllers: [FriendsController, BlocksController, UsersController],
   providers: [

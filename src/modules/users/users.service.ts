@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { v7 as uuidv7 } from 'uuid';
 import { AppException } from '../../common/errors/app.exception';
 import { Page } from '../../common/http/page';
+import { MediaLinks } from '../media/media-links.service';
 import { BlocksRepository } from './blocks.repository';
 import { FriendsRepository } from './friends.repository';
 import { decodeCursor, encodeCursor, pageOf } from './pagination';
@@ -38,6 +39,7 @@ export class UsersService {
     private readonly friends: FriendsRepository,
     private readonly blocks: BlocksRepository,
     private readonly profiles: ProfileAssembler,
+    private readonly media: MediaLinks,
   ) {}
 
   async findAccountByLogin(login: string): Promise<UserAccount | undefined> {
@@ -101,14 +103,16 @@ export class UsersService {
     await this.users.updatePasswordHash(id, passwordHash);
   }
 
+  /**
+   * `avatarMediaId` must be a ready avatar upload of this user's (else 422 MEDIA_NOT_READY on
+   * that field, nothing changed); null removes the avatar.
+   */
   async updateSelf(id: string, update: ProfileUpdate): Promise<SelfUserDto> {
-    if (typeof update.avatarMediaId === 'string') {
-      // Until the media module can tell us the id is a ready avatar owned by this user.
-      throw new AppException('MEDIA_NOT_READY', 'Media uploads are not available yet', [
-        { field: 'avatarMediaId', message: 'media uploads are not available yet' },
-      ]);
-    }
     const changes: ProfileChanges = {};
+    if (typeof update.avatarMediaId === 'string') {
+      await this.media.assertOwnReady(id, update.avatarMediaId, 'avatar', 'avatarMediaId');
+      changes.avatarMediaId = update.avatarMediaId.toLowerCase();
+    }
     if (update.username !== undefined) changes.username = update.username;
     if (update.bio !== undefined) changes.bio = update.bio;
     if (update.avatarMediaId === null) changes.avatarMediaId = null;

@@ -27,7 +27,7 @@ export class UpdateMeDto {
     format: 'uuid',
     nullable: true,
     description:
-      'A ready avatar upload, or null to remove the avatar. Until media uploads exist, any id is answered 422 MEDIA_NOT_READY.',
+      'A ready avatar upload of yours (else 422 MEDIA_NOT_READY), or null to remove the avatar.',
   })
   @IsOptional()
   @IsUUID('all', { message: 'avatarMediaId must be a UUID' })
