@@ -8,6 +8,7 @@ import { answerParserErrorsInEnvelope } from './infra/http/client-error.handler'
 import { API_PREFIX, configureHttpPipeline, DOCS_PATH } from './infra/http/http-pipeline';
 import { RedisService } from './infra/redis/redis.service';
 import { RedisIoAdapter } from './infra/websocket/redis-io.adapter';
+import { chatAsyncApiDocument } from './modules/chat/chat.asyncapi';
 
 /** Builds the API application (not yet listening). main.ts and the tests share this. */
 export async function createHttpApp(
@@ -42,5 +43,11 @@ function setupDocs(app: NestExpressApplication, config: AppConfig): void {
       .addCookieAuth('access_token')
       .build(),
   );
+  // Before Swagger UI's routes under /docs; public like them.
+  const asyncapi = chatAsyncApiDocument(`${config.mail.appName} realtime API`);
+  const http = app.getHttpAdapter();
+  http.get(`/${DOCS_PATH}/asyncapi.json`, (_req, res) => {
+    http.reply(res, asyncapi, 200);
+  });
   SwaggerModule.setup(DOCS_PATH, app, document, { jsonDocumentUrl: `${DOCS_PATH}-json` });
 }

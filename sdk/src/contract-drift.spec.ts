@@ -1,0 +1,94 @@
+import type * as Contract from '../../src/contract';
+import type { BearerTokens } from '../../src/modules/auth/auth-transport';
+import type { SessionView } from '../../src/modules/auth/sessions/sessions.service';
+import type { SuccessEnvelope } from '../../src/common/http/envelope.interceptor';
+import * as media from '../../src/modules/media/media.mapper';
+import * as users from '../../src/modules/users/users.mapper';
+import type { ProfileRow } from '../../src/modules/users/users.schema';
+import type { MediaRow } from '../../src/modules/media/media.schema';
+
+/**
+ * src/contract holds the wire types the SDK and browsers compile against; the users, media and
+ * auth modules still declare their own. These checks fail (at typecheck, and the key lists at
+ * run time) the moment the two disagree, so the contract can't drift from what the server sends.
+ */
+type Equal<A, B> =
+  (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+
+const sameTypes: Record<string, true> = {
+  PublicUserDto: true satisfies Equal<Contract.PublicUserDto, users.PublicUserDto>,
+  SelfUserDto: true satisfies Equal<Contract.SelfUserDto, users.SelfUserDto>,
+  FriendRequestDto: true satisfies Equal<Contract.FriendRequestDto, users.FriendRequestDto>,
+  FriendDto: true satisfies Equal<Contract.FriendDto, users.FriendDto>,
+  BlockDto: true satisfies Equal<Contract.BlockDto, users.BlockDto>,
+  SendFriendRequestResultDto: true satisfies Equal<
+    Contract.SendFriendRequestResultDto,
+    users.SendFriendRequestResultDto
+  >,
+  MediaDto: true satisfies Equal<Contract.MediaDto, media.MediaDto>,
+  UploadIntentDto: true satisfies Equal<Contract.UploadIntentDto, media.UploadIntentDto>,
+  BearerTokens: true satisfies Equal<Contract.BearerTokens, BearerTokens>,
+  SessionView: true satisfies Equal<Contract.SessionView, SessionView>,
+  SuccessEnvelope: true satisfies Equal<
+    Contract.SuccessEnvelope<unknown>,
+    SuccessEnvelope<unknown>
+  >,
+};
+
+const publicUserKeys = {
+  id: true,
+  username: true,
+  bio: true,
+  avatarUrl: true,
+  status: true,
+  lastSeenAt: true,
+  createdAt: true,
+} satisfies Record<keyof Contract.PublicUserDto, true>;
+
+const mediaKeys = {
+  id: true,
+  purpose: true,
+  status: true,
+  filename: true,
+  contentType: true,
+  size: true,
+  width: true,
+  height: true,
+  createdAt: true,
+  url: true,
+  thumbnailUrl: true,
+  urlExpiresAt: true,
+} satisfies Record<keyof Contract.MediaDto, true>;
+
+describe('src/contract against the server modules', () => {
+  it('declares the same types as the modules', () => {
+    expect(Object.values(sameTypes).every(Boolean)).toBe(true);
+  });
+
+  it('has exactly the fields the users mapper produces', () => {
+    const row = {
+      id: 'u1',
+      username: 'asha',
+      bio: '',
+      avatarMediaId: null,
+      createdAt: new Date(0),
+      lastSeenAt: null,
+    } as ProfileRow;
+    expect(Object.keys(users.toPublicUser(row)).sort()).toEqual(Object.keys(publicUserKeys).sort());
+  });
+
+  it('has exactly the fields the media mapper produces', () => {
+    const row = {
+      id: 'm1',
+      purpose: 'attachment',
+      status: 'ready',
+      filename: 'a.png',
+      contentType: 'image/png',
+      size: 1,
+      width: 1,
+      height: 1,
+      createdAt: new Date(0),
+    } as MediaRow;
+    expect(Object.keys(media.toMediaDto(row)).sort()).toEqual(Object.keys(mediaKeys).sort());
+  });
+});
