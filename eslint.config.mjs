@@ -5,7 +5,17 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.data/**', 'client/**', 'eslint.config.mjs'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'coverage/**',
+      '.data/**',
+      'client/node_modules/**',
+      'client/dist/**',
+      'eslint.config.mjs',
+    ],
+  },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   prettier,
@@ -37,6 +47,11 @@ export default tseslint.config(
     // The one place allowed to gather every module's tables for Drizzle and drizzle-kit.
     files: ['src/infra/database/schema.ts'],
     rules: { 'no-restricted-imports': 'off' },
+  },
+  {
+    // The web client (its own tsconfig, found by the project service): browser code, no Node.
+    files: ['client/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
   },
   {
     files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', '**/*.spec.ts'],

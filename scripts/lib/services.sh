@@ -481,3 +481,34 @@ ensure_nginx() {
   export NGINX_BIN
   log "nginx: $NGINX_BIN ($("$NGINX_BIN" -v 2>&1 | sed 's/^nginx version: //'))"
 }
+
+# --- web client and chromium (browser tests) ---------------------------------------------------
+
+# ensure_chromium: Debian's chromium for test/browser (playwright-core drives it; it never downloads
+# a browser). Installs the Debian package chromium when missing. Exports CHROMIUM_PATH.
+ensure_chromium() {
+  local bin="${CHROMIUM_PATH:-}"
+  [[ -n $bin && -x $bin ]] || bin="$(command -v chromium 2>/dev/null || true)"
+  if [[ -z $bin ]]; then
+    log "chromium not found; trying to install the Debian package chromium"
+    apt_install chromium
+    bin="$(command -v chromium 2>/dev/null || true)"
+    [[ -n $bin ]] || die "chromium is still missing after installing chromium"
+  fi
+  CHROMIUM_PATH="$bin"
+  export CHROMIUM_PATH
+  log "chromium: $CHROMIUM_PATH"
+}
+
+# ensure_client_deps: `npm ci` in client/ (the web client has its own package-lock.json) when its
+# node_modules is missing or older than the lock. The browser tests build the client with Vite.
+ensure_client_deps() {
+  local dir="$BC_ROOT/client"
+  local stamp="$dir/node_modules/.package-lock.json"
+  if [[ ! -d $dir/node_modules || ! -f $stamp || $dir/package-lock.json -nt $stamp ]]; then
+    log "installing the web client's dependencies (npm ci in client/)"
+    (cd "$dir" && npm ci --no-audit --no-fund </dev/null) >&2 || die "npm ci in client/ failed (see above)"
+  else
+    log "client dependencies are up to date (client/node_modules matches client/package-lock.json)"
+  fi
+}
