@@ -109,6 +109,21 @@ export function isDependencyDownError(error: unknown): boolean {
   return false;
 }
 
+/**
+ * PostgreSQL refusing a text value it cannot store: a NUL character (22021, "invalid byte sequence")
+ * or a character the database encoding lacks (22P05). The client sent it, so it is their 422.
+ */
+const UNSTORABLE_TEXT_CODES = new Set(['22021', '22P05']);
+
+export function isUnstorableTextError(error: unknown): boolean {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && isErrorLike(current); depth += 1) {
+    if (typeof current.code === 'string' && UNSTORABLE_TEXT_CODES.has(current.code)) return true;
+    current = current.cause;
+  }
+  return false;
+}
+
 function fromBodyParser(error: BodyParserError & Error): ErrorAnswer {
   switch (error.type) {
     case 'entity.parse.failed':
@@ -166,6 +181,14 @@ export function classifyError(error: unknown): ErrorAnswer & { unexpected: boole
   }
   if (error instanceof HttpException) return { ...fromHttpException(error), unexpected: false };
   if (isBodyParserError(error)) return { ...fromBodyParser(error), unexpected: false };
+  if (isUnstorableTextError(error)) {
+    return {
+      status: 422,
+      code: 'VALIDATION_FAILED',
+      message: 'The request contains text that cannot be stored (such as a NUL character)',
+      unexpected: false,
+    };
+  }
   if (isDependencyDownError(error)) {
     return {
       status: 503,
