@@ -12,6 +12,7 @@ import { ROOT, stopAll } from './lib/proc';
 import { settingsFromEnv, type Scenario, type ScenarioRow } from './lib/scenario';
 import { cleanupInfra, createDatabase, ensureBuild, newInfra } from './lib/server';
 import { fmt, table } from './lib/stats';
+import { directChatScenario, groupChatScenario } from './scenarios/fanout';
 import { idleSocketsScenario } from './scenarios/idle-sockets';
 import { loginScenario } from './scenarios/login';
 import { restScenario } from './scenarios/rest';
@@ -20,6 +21,8 @@ const SCENARIOS: Record<string, Scenario> = {
   login: loginScenario,
   rest: restScenario,
   'idle-sockets': idleSocketsScenario,
+  'direct-chat': directChatScenario,
+  'group-chat': groupChatScenario,
 };
 
 const log = (line: string): void => {
@@ -47,7 +50,7 @@ export function renderTable(rows: ScenarioRow[]): string {
       fmt(r.medianRatio, 3),
       r.pairs.map((p) => fmt(p.ratio, 2)).join(' '),
       r.target,
-      r.met ? 'yes' : 'NO',
+      r.met === null ? '-' : r.met ? 'yes' : 'NO',
       String(r.errors),
     ]),
   );

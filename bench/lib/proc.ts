@@ -36,11 +36,12 @@ export function startProcess(
   args: string[],
   env: NodeJS.ProcessEnv,
   cwd = ROOT,
+  stdin: 'ignore' | 'pipe' = 'ignore',
 ): Started {
   const child = spawn(process.execPath, args, {
     cwd,
     env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [stdin, 'pipe', 'pipe'],
   });
   const lines: string[] = [];
   const keep = (chunk: Buffer): void => {

@@ -11,6 +11,20 @@ export interface BenchSettings {
   restConnections: number;
   idleSockets: number;
   bcryptCost: number;
+  /** Measured seconds of each fan-out phase (saturate, fixed rate), per run. */
+  chatDurationS: number;
+  /** Direct conversations of the direct-chat scenario (two sockets each). */
+  directConversations: number;
+  /** Members (one socket each) of the group-chat scenario's one group. */
+  groupMembers: number;
+  /** Offered message:send per second of the direct-chat latency phase. */
+  directRate: number;
+  /** Offered message:send per second of the group-chat latency phase. */
+  groupRate: number;
+  /** message:send in flight (all client processes together) in the saturation phase. */
+  chatInFlight: number;
+  /** Client processes the fan-out sockets are spread over. */
+  chatClientProcs: number;
 }
 
 const intEnv = (name: string, fallback: number): number => {
@@ -32,6 +46,13 @@ export function settingsFromEnv(): BenchSettings {
     restConnections: Math.max(1, intEnv('BENCH_REST_CONNECTIONS', 10)),
     idleSockets: Math.max(1, intEnv('BENCH_IDLE_SOCKETS', full ? 10_000 : 2_000)),
     bcryptCost: intEnv('BENCH_BCRYPT_COST', 12),
+    chatDurationS: Math.max(1, intEnv('BENCH_CHAT_DURATION_S', full ? 10 : 5)),
+    directConversations: Math.max(1, intEnv('BENCH_DIRECT_CONVERSATIONS', full ? 1_000 : 250)),
+    groupMembers: Math.max(2, intEnv('BENCH_GROUP_MEMBERS', 100)),
+    directRate: Math.max(1, intEnv('BENCH_DIRECT_RATE', 2_000)),
+    groupRate: Math.max(1, intEnv('BENCH_GROUP_RATE', 50)),
+    chatInFlight: Math.max(1, intEnv('BENCH_CHAT_IN_FLIGHT', 64)),
+    chatClientProcs: Math.max(1, intEnv('BENCH_CHAT_CLIENT_PROCS', 2)),
   };
 }
 
@@ -54,7 +75,8 @@ export interface ScenarioRow {
   medianA: number;
   medianB: number;
   medianRatio: number;
-  met: boolean;
+  /** null: a row without a target of its own (shown for context). */
+  met: boolean | null;
   /** Non-2xx responses (or failed operations) of the server side, summed over all runs. */
   errors: number;
   notes: string[];

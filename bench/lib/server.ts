@@ -207,6 +207,12 @@ export async function startAppServer(buildDir: string, infra: BenchInfra): Promi
     SMTP_URL: 'smtp://127.0.0.1:9',
     MAIL_DEV_DIR: path.join(workDir, 'mail'),
     MEDIA_LOCAL_DIR: path.join(workDir, 'media'),
+    // Production refuses the local media driver; no scenario uploads, so this store is never contacted.
+    MEDIA_DRIVER: 's3',
+    S3_ENDPOINT: 'http://127.0.0.1:9',
+    S3_BUCKET: 'bench',
+    S3_ACCESS_KEY_ID: 'bench',
+    S3_SECRET_ACCESS_KEY: infra.otpSecret,
     DOCS_ENABLED: 'false',
   };
   // cwd outside the repository root, so a developer's .env does not leak into the measured server.

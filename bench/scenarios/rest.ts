@@ -2,7 +2,8 @@
  * REST reads: authenticated GET /api/v1/users/me and GET /api/v1/conversations (the caller is in
  * 50 direct conversations, made through POST /api/v1/conversations) against GET /hello of a bare
  * NestJS app on the same Express platform (bench/baselines/hello-nest.ts), each in its own
- * process, closed loop with the same number of keep-alive connections. Per pair the order is
+ * process, closed loop with the same number of keep-alive connections, load from autocannon
+ * (bench/load/autocannon-load.ts, its own process). Per pair the order is
  * me, conversations, hello; both server rows are divided by that pair's hello.
  */
 import type { HttpLoadInput, HttpLoadResult } from '../load/http-load';
@@ -82,19 +83,19 @@ export const restScenario: Scenario = async ({ settings, infra, buildDir, log })
     for (let i = 0; i < settings.pairs; i++) {
       const a1 = await runJsonWorker<HttpLoadResult>(
         'rest-me',
-        'bench/load/http-load.ts',
+        'bench/load/autocannon-load.ts',
         meLoad,
         timeoutMs,
       );
       const a2 = await runJsonWorker<HttpLoadResult>(
         'rest-conv',
-        'bench/load/http-load.ts',
+        'bench/load/autocannon-load.ts',
         convLoad,
         timeoutMs,
       );
       const b = await runJsonWorker<HttpLoadResult>(
         'rest-hello',
-        'bench/load/http-load.ts',
+        'bench/load/autocannon-load.ts',
         helloLoad,
         timeoutMs,
       );

@@ -1,5 +1,7 @@
 import { Logger, type INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
+import type { MessageMappingProperties } from '@nestjs/websockets';
+import { isObservable, type Observable } from 'rxjs';
 import { createAdapter } from '@socket.io/redis-adapter';
 import type Redis from 'ioredis';
 import type { ServerOptions } from 'socket.io';
@@ -11,6 +13,8 @@ import type { RedisService } from '../redis/redis.service';
  * patch version, so the root package's types are a different, if identical, declaration).
  */
 type Server = Parameters<IoAdapter['close']>[0];
+
+type Client = Parameters<IoAdapter['bindMessageHandlers']>[0];
 
 /** Largest Socket.IO packet a client may send; bigger ones close that client's connection. */
 export const WS_MAX_PACKET_BYTES = 64 * 1024;
@@ -51,6 +55,47 @@ export class RedisIoAdapter extends IoAdapter {
     const [pub, sub] = this.adapterConnections();
     server.adapter(createAdapter(pub, sub, { key: `${this.config.redis.keyPrefix}socket.io` }));
     return server;
+  }
+
+  /**
+   * Same contract as IoAdapter's (the handler's result, unless nil, is the ack answer; an
+   * `{ event, data }` result is emitted instead), without its per-socket RxJS pipelines: IoAdapter
+   * builds a fromEvent → mergeMap → takeUntil(disconnect) chain per event per socket, which kept
+   * several KiB per idle socket alive and added Observable plumbing to every event. A plain
+   * listener goes with the socket when it disconnects; an answer after that is dropped by
+   * Socket.IO, as takeUntil dropped it.
+   */
+  override bindMessageHandlers(
+    socket: Client,
+    handlers: MessageMappingProperties[],
+    transform: (data: unknown) => Observable<unknown>,
+  ): void {
+    for (const { message, callback, isAckHandledManually } of handlers) {
+      const event = String(message);
+      socket.on(event, (...args: unknown[]) => {
+        const { data, ack } = this.mapPayload(args) as {
+          data: unknown;
+          ack?: (response: unknown) => void;
+        };
+        const respond = (response: unknown): void => {
+          if (response === null || response === undefined) return;
+          const emitted = response as { event?: unknown; data?: unknown };
+          if (typeof emitted.event === 'string') {
+            socket.emit(emitted.event, emitted.data);
+            return;
+          }
+          if (!isAckHandledManually && typeof ack === 'function') ack(response);
+        };
+        const fail = (error: unknown): void =>
+          this.logger.error({ err: error, event }, 'Unhandled error in socket handler');
+        const handled = callback(data, ack) as Observable<unknown> | Promise<unknown>;
+        Promise.resolve(handled).then((result: unknown) => {
+          // Interceptors may answer with an Observable: Nest's own flattening handles that case.
+          if (isObservable(result)) transform(result).subscribe({ next: respond, error: fail });
+          else respond(result);
+        }, fail);
+      });
+    }
   }
 
   override async close(server: Server): Promise<void> {

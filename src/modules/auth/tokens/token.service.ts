@@ -1,4 +1,4 @@
-import { hkdfSync, randomBytes } from 'node:crypto';
+import { createSecretKey, hkdfSync, randomBytes, type KeyObject } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config';
@@ -24,6 +24,14 @@ export interface RefreshClaims {
   exp: number;
 }
 
+/**
+ * jsonwebtoken turns a string or Buffer secret into a KeyObject on every sign and verify, first
+ * trying (and failing) to parse it as a PEM public key: that was ~9 % of a busy server's CPU. The
+ * keys are built once; at run time it takes a KeyObject, but @nestjs/jwt's and passport-jwt's
+ * option types only name string | Buffer.
+ */
+const asSecret = (key: KeyObject): Buffer => key as unknown as Buffer;
+
 interface CompleteToken<T> {
   header: { alg?: string; typ?: string };
   payload: T;
@@ -35,22 +43,24 @@ interface CompleteToken<T> {
  */
 @Injectable()
 export class TokenService {
-  private readonly accessSecret: string;
-  private readonly refreshSecret: Buffer;
+  private readonly accessSecret: KeyObject;
+  private readonly refreshSecret: KeyObject;
   private readonly refreshAudience: string;
 
   constructor(
     private readonly jwt: JwtService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    this.accessSecret = config.auth.accessSecret;
-    this.refreshSecret = Buffer.from(
-      hkdfSync(
-        'sha256',
-        config.auth.accessSecret,
-        'baat-cheet',
-        'refresh-token signing key v1',
-        32,
+    this.accessSecret = createSecretKey(Buffer.from(config.auth.accessSecret, 'utf8'));
+    this.refreshSecret = createSecretKey(
+      Buffer.from(
+        hkdfSync(
+          'sha256',
+          config.auth.accessSecret,
+          'baat-cheet',
+          'refresh-token signing key v1',
+          32,
+        ),
       ),
     );
     this.refreshAudience = `${config.auth.audience}:refresh`;
@@ -63,7 +73,7 @@ export class TokenService {
     const token = this.jwt.sign(
       { sid: sessionId, iat: nowSeconds, exp },
       {
-        secret: this.accessSecret,
+        secret: asSecret(this.accessSecret),
         algorithm: ALGORITHM,
         header: { alg: ALGORITHM, typ: ACCESS_TYPE },
         subject: userId,
@@ -80,7 +90,7 @@ export class TokenService {
     return this.jwt.sign(
       { sid: sessionId, exp: Math.floor(expiresAt.getTime() / 1000) },
       {
-        secret: this.refreshSecret,
+        secret: asSecret(this.refreshSecret),
         algorithm: ALGORITHM,
         header: { alg: ALGORITHM, typ: REFRESH_TYPE },
         subject: userId,
@@ -105,14 +115,14 @@ export class TokenService {
 
   /** The options passport-jwt verifies access tokens with: the same as verifyAccess. */
   get accessVerifyOptions(): {
-    secretOrKey: string;
+    secretOrKey: Buffer;
     algorithms: [typeof ALGORITHM];
     issuer: string;
     audience: string;
     jsonWebTokenOptions: { complete: true; clockTolerance: 0 };
   } {
     return {
-      secretOrKey: this.accessSecret,
+      secretOrKey: asSecret(this.accessSecret),
       algorithms: [ALGORITHM],
       issuer: this.config.auth.issuer,
       audience: this.config.auth.audience,
@@ -144,7 +154,7 @@ export class TokenService {
 
   private verify<T>(
     token: string,
-    secret: string | Buffer,
+    secret: KeyObject,
     audience: string,
     failure: 'UNAUTHORIZED' | 'REFRESH_TOKEN_INVALID',
   ): CompleteToken<T> {
@@ -152,7 +162,7 @@ export class TokenService {
       throw new AppException(failure, 'Invalid token');
     try {
       return this.jwt.verify<CompleteToken<T> & object>(token, {
-        secret,
+        secret: asSecret(secret),
         algorithms: [ALGORITHM],
         issuer: this.config.auth.issuer,
         audience,
