@@ -6,7 +6,10 @@
 #   - PostgreSQL: TEST_DATABASE_URL when set and answering; else the server on 127.0.0.1:5432 when it
 #     takes password-less logins as postgres; else a private cluster on 127.0.0.1:54329 (/tmp/baatcheet-pg)
 #   - nginx (the scale-out tests run one in front of two replicas): installed from apt (nginx) when missing
-#   - exports TEST_REDIS_URL and TEST_DATABASE_URL and runs `jest --ci` with this script's arguments
+#   - the web client's npm dependencies (npm ci in client/) and Debian's chromium (apt) for test/browser
+#   - S3: TEST_S3_ENDPOINT (with TEST_S3_BUCKET, TEST_S3_ACCESS_KEY_ID, TEST_S3_SECRET_ACCESS_KEY) when
+#     set; else a single-node Ceph radosgw on 127.0.0.1:7480 (scripts/ceph.sh start, ~15 s)
+#   - exports TEST_REDIS_URL, TEST_DATABASE_URL and TEST_S3_* and runs `jest --ci` with this script's arguments
 # The services are left running for the next run (starting them is the slow part).
 set -euo pipefail
 
@@ -34,6 +37,20 @@ export TEST_REDIS_URL
 ensure_postgres # exports TEST_DATABASE_URL
 
 ensure_nginx # exports NGINX_BIN (test/e2e/scale-out.e2e-spec.ts runs a real nginx)
+
+ensure_client_deps # client/node_modules (test/browser builds the web client with Vite)
+ensure_chromium    # exports CHROMIUM_PATH (test/browser drives Debian's chromium)
+
+# The S3 driver's e2e tests run against a real S3-compatible store: a single-node Ceph radosgw.
+if [[ -n ${TEST_S3_ENDPOINT:-} ]]; then
+  log "S3: TEST_S3_ENDPOINT=$TEST_S3_ENDPOINT (given)"
+elif bash scripts/ceph.sh start; then
+  eval "$(bash scripts/ceph.sh env | grep '^export TEST_S3_')"
+  log "S3: TEST_S3_ENDPOINT=$TEST_S3_ENDPOINT (scripts/ceph.sh)"
+else
+  # Not fatal here, so the rest of the suite still reports: test/e2e/media-s3 fails, naming this.
+  warn "S3: scripts/ceph.sh could not start Ceph (see above); the S3 driver's tests will FAIL"
+fi
 
 log "running jest --ci $*"
 exec npx --no -- jest --ci "$@"

@@ -46,10 +46,15 @@ export class Chatter {
   readonly errors: string[] = [];
   /** Date.now() of every ack. */
   readonly ackTimes: number[] = [];
+  /** The code of every error ack (`{ ok: false }`), in order. */
+  readonly errorAcks: string[] = [];
+  /** Sends that got no ack in time (or whose socket dropped meanwhile). */
+  ackTimeouts = 0;
   connects = 0;
   disconnects = 0;
   private sent = 0;
   private stopRequested = false;
+  private closed = false;
   private sending?: Promise<void>;
   private catchingUp: Promise<void> = Promise.resolve();
   private readonly attempts = new Map<string, number>();
@@ -81,6 +86,14 @@ export class Chatter {
     });
     this.socket.on('disconnect', () => {
       this.disconnects += 1;
+    });
+    // A refused handshake (e.g. a replica that is shutting down) ends socket.io's own retries:
+    // like a real app, try again (nginx sends the next try to another replica).
+    this.socket.on('connect_error', () => {
+      if (this.closed || this.socket.active) return;
+      setTimeout(() => {
+        if (!this.closed && !this.socket.connected) this.socket.connect();
+      }, 200);
     });
     this.socket.on('message:new', (message) => {
       const stored = message as unknown as StoredMessage;
@@ -166,6 +179,7 @@ export class Chatter {
   }
 
   close(): void {
+    this.closed = true;
     this.stopRequested = true;
     this.socket.close();
   }
@@ -200,9 +214,11 @@ export class Chatter {
         body: this.pending.get(clientMessageId),
       })) as AckReply<StoredMessage>;
     } catch {
+      this.ackTimeouts += 1;
       return; // disconnected or no ack in time: retried with the same id
     }
     if (!reply.ok) {
+      this.errorAcks.push(reply.error.code);
       await delay(100); // e.g. RATE_LIMITED or a dependency blip: retried with the same id
       return;
     }

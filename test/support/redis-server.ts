@@ -19,8 +19,13 @@ export interface RedisServer {
 const START_TIMEOUT_MS = 5_000;
 const STOP_TIMEOUT_MS = 5_000;
 
-/** Spawns `redis-server` on `port` (default: a free one) and resolves once it answers PING. */
-export async function startRedisServer(options: { port?: number } = {}): Promise<RedisServer> {
+/**
+ * Spawns `redis-server` on `port` (default: a free one) and resolves once it answers PING.
+ * With `appendOnlyDir` it keeps an append-only file there, so data survives a stop and start.
+ */
+export async function startRedisServer(
+  options: { port?: number; appendOnlyDir?: string } = {},
+): Promise<RedisServer> {
   const port = options.port ?? (await freePort());
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
@@ -29,7 +34,12 @@ export async function startRedisServer(options: { port?: number } = {}): Promise
     if (child) return;
     const spawned = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      [
+        ...['--port', String(port), '--bind', '127.0.0.1', '--save', ''],
+        ...(options.appendOnlyDir
+          ? ['--dir', options.appendOnlyDir, '--appendonly', 'yes']
+          : ['--appendonly', 'no']),
+      ],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     let stderr = '';

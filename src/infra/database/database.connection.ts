@@ -56,6 +56,15 @@ export class DatabaseConnection implements OnApplicationShutdown {
       pool.on('error', (error) =>
         new Logger('Database').warn(`idle client error: ${error.message}`),
       );
+      // pg-pool listens for errors only while a client is idle: a checked-out client between two
+      // statements of a transaction (no query in flight) whose server goes away would emit an
+      // unhandled 'error' and kill the process. Its next query fails instead, and the pool drops
+      // it on release.
+      pool.on('connect', (client) =>
+        client.on('error', (error) =>
+          new Logger('Database').warn(`client error: ${error.message}`),
+        ),
+      );
       const db = drizzlePg(pool, {
         schema,
         casing: 'snake_case',

@@ -93,6 +93,7 @@ export class ChatGateway
   ): Promise<AckAnswer<MessageDto>> {
     return answer(this.logger, 'message:send', async () => {
       const payload = parsePayload(SendMessagePayload, raw);
+      await this.assertLive(socket);
       await this.limits.take(socket.data.userId, 'message');
       return (await this.messages.send(socket.data.userId, payload)).message;
     });
@@ -105,6 +106,7 @@ export class ChatGateway
   ): Promise<AckAnswer<{ lastReadSeq: number }>> {
     return answer(this.logger, 'message:read', async () => {
       const { conversationId, seq } = parsePayload(ReadPayload, raw);
+      await this.assertLive(socket);
       await this.limits.take(socket.data.userId, 'read');
       return this.receipts.markRead(socket.data.userId, conversationId, seq);
     });
@@ -161,6 +163,20 @@ export class ChatGateway
       refusal.data = { code, message };
       next(refusal);
     }
+  }
+
+  /**
+   * Events that write are checked against the session like every HTTP request: a revocation whose
+   * disconnect broadcast was lost (Redis pub/sub down at that moment) still stops the socket, and
+   * while Redis does not answer the event fails closed (DEPENDENCY_UNAVAILABLE) instead of being
+   * let through unchecked.
+   */
+  private async assertLive(socket: ChatSocket): Promise<void> {
+    if (await this.auth.isLive(socket.data)) return;
+    socket.emit('session:revoked', { sessionId: socket.data.sessionId });
+    // After this event's error ack has gone out.
+    setTimeout(() => socket.disconnect(true), 0);
+    throw new AppException('UNAUTHORIZED', 'Session revoked or signed out');
   }
 
   /** A revocation that landed between the handshake's check and the room join would be missed. */
