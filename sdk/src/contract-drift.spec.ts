@@ -8,25 +8,15 @@ import type { ProfileRow } from '../../src/modules/users/users.schema';
 import type { MediaRow } from '../../src/modules/media/media.schema';
 
 /**
- * src/contract holds the wire types the SDK and browsers compile against; the users, media and
- * auth modules still declare their own. These checks fail (at typecheck, and the key lists at
- * run time) the moment the two disagree, so the contract can't drift from what the server sends.
+ * src/contract holds the wire types the SDK and browsers compile against. The users and media
+ * mappers build those very types, but TypeScript lets a mapper add fields the contract lacks, so
+ * the key lists below are checked against real mapper output at run time; the auth and envelope
+ * modules still declare their own types, compared here at typecheck.
  */
 type Equal<A, B> =
   (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 
 const sameTypes: Record<string, true> = {
-  PublicUserDto: true satisfies Equal<Contract.PublicUserDto, users.PublicUserDto>,
-  SelfUserDto: true satisfies Equal<Contract.SelfUserDto, users.SelfUserDto>,
-  FriendRequestDto: true satisfies Equal<Contract.FriendRequestDto, users.FriendRequestDto>,
-  FriendDto: true satisfies Equal<Contract.FriendDto, users.FriendDto>,
-  BlockDto: true satisfies Equal<Contract.BlockDto, users.BlockDto>,
-  SendFriendRequestResultDto: true satisfies Equal<
-    Contract.SendFriendRequestResultDto,
-    users.SendFriendRequestResultDto
-  >,
-  MediaDto: true satisfies Equal<Contract.MediaDto, media.MediaDto>,
-  UploadIntentDto: true satisfies Equal<Contract.UploadIntentDto, media.UploadIntentDto>,
   BearerTokens: true satisfies Equal<Contract.BearerTokens, BearerTokens>,
   SessionView: true satisfies Equal<Contract.SessionView, SessionView>,
   SuccessEnvelope: true satisfies Equal<

@@ -1,37 +1,10 @@
+import type { MediaDto, UploadIntentDto } from '../../contract/media';
 import type { SignedMediaUrls } from './media-urls';
 import type { UploadInstructions } from './storage/storage.driver';
-import type { MediaPurpose, MediaRow, MediaStatus } from './media.schema';
+import type { MediaRow } from './media.schema';
 
-export interface UploadInstructionsDto {
-  method: 'PUT' | 'POST';
-  url: string;
-  fields?: Record<string, string>;
-  headers?: Record<string, string>;
-  expiresAt: string;
-}
-
-export interface UploadIntentDto {
-  mediaId: string;
-  upload: UploadInstructionsDto;
-}
-
-export interface MediaDto {
-  id: string;
-  purpose: MediaPurpose;
-  status: MediaStatus;
-  filename: string;
-  contentType: string;
-  size: number;
-  width: number | null;
-  height: number | null;
-  createdAt: string;
-  /** Short-lived download URL; null until the media is ready. */
-  url: string | null;
-  /** Signed like `url`; null until the thumbnail job made one (images only). */
-  thumbnailUrl: string | null;
-  /** When `url` and `thumbnailUrl` stop working. */
-  urlExpiresAt: string | null;
-}
+// The wire shapes live in src/contract (shared with the SDK); the server builds them here.
+export type { MediaDto, UploadInstructionsDto, UploadIntentDto } from '../../contract/media';
 
 export function toUploadIntentDto(id: string, upload: UploadInstructions): UploadIntentDto {
   return {

@@ -1,63 +1,28 @@
 import type { BlockRow } from './blocks.schema';
-import type { FriendRequestRow, FriendRequestStatus } from './friends.schema';
-import type { Presence, PresenceStatus } from './presence';
+import type { FriendRequestRow } from './friends.schema';
+import type { Presence } from './presence';
 import type { ProfileRow, UserRow } from './users.schema';
+
+import type {
+  BlockDto,
+  FriendDto,
+  FriendRequestDto,
+  PublicUserDto,
+  SelfUserDto,
+} from '../../contract/users';
 
 export type { PresenceStatus } from './presence';
 
-/** What anyone signed in sees of an account: never the email, never a hash. */
-export interface PublicUserDto {
-  id: string;
-  username: string;
-  bio: string;
-  /**
-   * A short-lived signed URL of the avatar (its 256 px thumbnail once made, else the original),
-   * or null. Fetch the profile again for a fresh one; see the media README.
-   */
-  avatarUrl: string | null;
-  status: PresenceStatus;
-  lastSeenAt: string | null;
-  createdAt: string;
-}
-
-/** What the owner sees of their own account. */
-export interface SelfUserDto extends PublicUserDto {
-  email: string;
-}
-
-export type FriendRequestDirection = 'incoming' | 'outgoing';
-
-export interface FriendRequestDto {
-  id: string;
-  status: FriendRequestStatus;
-  /** Seen from the caller: `incoming` when they are the recipient. */
-  direction: FriendRequestDirection;
-  fromUserId: string;
-  toUserId: string;
-  /** The other party's public profile. */
-  user: PublicUserDto;
-  createdAt: string;
-  respondedAt: string | null;
-}
-
-export interface FriendDto {
-  user: PublicUserDto;
-  /** When the friendship began. */
-  since: string;
-}
-
-export interface BlockDto {
-  user: PublicUserDto;
-  blockedAt: string;
-}
-
-/** POST /me/friend-requests: a new request, or, when they had already asked you, a friendship. */
-export interface SendFriendRequestResultDto {
-  outcome: 'requested' | 'accepted';
-  request: FriendRequestDto;
-  /** Set when `outcome` is `accepted`. */
-  friend: FriendDto | null;
-}
+// The wire shapes live in src/contract (shared with the SDK); the server builds them here.
+export type {
+  BlockDto,
+  FriendDto,
+  FriendRequestDirection,
+  FriendRequestDto,
+  PublicUserDto,
+  SelfUserDto,
+  SendFriendRequestResultDto,
+} from '../../contract/users';
 
 const OFFLINE: Presence = { status: 'offline', lastSeenAt: null };
 
