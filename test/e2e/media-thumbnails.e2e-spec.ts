@@ -59,8 +59,9 @@ describe('media: thumbnails (BullMQ job, sharp, local driver)', () => {
     waitFor(
       `the thumbnail job of ${mediaId} to fail`,
       async () => {
-        const job = await queue.getJob(thumbnailJobId(mediaId));
-        return job && (await job.getState()) === 'failed' ? job : undefined;
+        // State first, then the job: a job read before it failed would show attemptsMade 0.
+        if ((await queue.getJobState(thumbnailJobId(mediaId))) !== 'failed') return undefined;
+        return queue.getJob(thumbnailJobId(mediaId));
       },
       { timeoutMs: 30_000, intervalMs: 200 },
     );
