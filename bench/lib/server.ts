@@ -34,18 +34,21 @@ function newestMtime(dir: string): number {
 }
 
 /**
- * Compiles src/ (tsconfig.build.json) into BUILD_DIR when it is older than any file of src/, and
+ * Compiles src/ (tsconfig.build.json) into `buildDir` when it is older than any file of src/, and
  * copies the migrations next to it as `nest build` does. Returns the directory holding main.js.
+ * Also used by scripts/lib/scan-target.ts (the security scan's server).
  */
-export function ensureBuild(log: (line: string) => void): string {
-  const main = path.join(BUILD_DIR, 'main.js');
-  if (existsSync(main) && statSync(main).mtimeMs >= newestMtime(path.join(ROOT, 'src'))) {
-    log(`build: ${path.relative(ROOT, BUILD_DIR)} is up to date`);
-    return BUILD_DIR;
+export function ensureBuild(log: (line: string) => void, buildDir = BUILD_DIR): string {
+  const main = path.join(buildDir, 'main.js');
+  // Written last: a build interrupted half-way is never taken for a complete one.
+  const stamp = path.join(buildDir, '.complete');
+  if (existsSync(stamp) && statSync(stamp).mtimeMs >= newestMtime(path.join(ROOT, 'src'))) {
+    log(`build: ${path.relative(ROOT, buildDir)} is up to date`);
+    return buildDir;
   }
-  log(`build: compiling src/ into ${path.relative(ROOT, BUILD_DIR)} (tsc -p tsconfig.build.json)`);
-  rmSync(BUILD_DIR, { recursive: true, force: true });
-  mkdirSync(BUILD_DIR, { recursive: true });
+  log(`build: compiling src/ into ${path.relative(ROOT, buildDir)} (tsc -p tsconfig.build.json)`);
+  rmSync(buildDir, { recursive: true, force: true });
+  mkdirSync(buildDir, { recursive: true });
   try {
     execFileSync(
       process.execPath,
@@ -54,21 +57,23 @@ export function ensureBuild(log: (line: string) => void): string {
         '-p',
         'tsconfig.build.json',
         '--outDir',
-        BUILD_DIR,
+        buildDir,
       ],
-      { cwd: ROOT, stdio: 'inherit', timeout: 300_000 },
+      // stdout to stderr: callers keep stdout for their own results.
+      { cwd: ROOT, stdio: ['ignore', 2, 2], timeout: 300_000 },
     );
   } catch (error) {
-    // tsc still emits on type errors (src/ may be mid-edit by someone else): run what it emitted.
+    // tsc still emits on type errors (src/ may be mid-edit): run what it emitted, with a warning.
     if (!existsSync(main)) throw error;
-    log('build: tsc reported errors (above); benchmarking the JavaScript it emitted anyway');
+    log('build: tsc reported errors (above); running the JavaScript it emitted anyway');
   }
   cpSync(
     path.join(ROOT, 'src', 'infra', 'database', 'migrations'),
-    path.join(BUILD_DIR, 'infra', 'database', 'migrations'),
+    path.join(buildDir, 'infra', 'database', 'migrations'),
     { recursive: true },
   );
-  return BUILD_DIR;
+  writeFileSync(stamp, new Date().toISOString());
+  return buildDir;
 }
 
 export const BASELINE_DIR = path.join(ROOT, '.data', 'bench', 'baselines');

@@ -13,17 +13,8 @@
  * Overrides: SCAN_ADMIN_DATABASE_URL (postgres://postgres@127.0.0.1:5432/postgres),
  * SCAN_REDIS_URL (redis://127.0.0.1:6379).
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  cpSync,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import Redis from 'ioredis';
 import { Client } from 'pg';
@@ -36,6 +27,7 @@ import {
   waitHttpOk,
   type Started,
 } from '../../bench/lib/proc';
+import { ensureBuild } from '../../bench/lib/server';
 import {
   cookiesFrom,
   signUpBearer,
@@ -52,52 +44,6 @@ export const SCAN_ALLOWED_ORIGIN = 'https://app.example.test';
 const log = (line: string): void => {
   process.stderr.write(`[scan-target] ${line}\n`);
 };
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
-  }
-  return newest;
-}
-
-/** tsc -p tsconfig.build.json into BUILD_DIR when src/ changed since, plus the migrations. */
-function ensureBuild(): void {
-  const main = path.join(BUILD_DIR, 'main.js');
-  // Written last: a build interrupted half-way is never taken for a complete one.
-  const stamp = path.join(BUILD_DIR, '.complete');
-  if (existsSync(stamp) && statSync(stamp).mtimeMs >= newestMtime(path.join(ROOT, 'src'))) {
-    log(`build: ${path.relative(ROOT, BUILD_DIR)} is up to date`);
-    return;
-  }
-  log(`build: compiling src/ into ${path.relative(ROOT, BUILD_DIR)}`);
-  rmSync(BUILD_DIR, { recursive: true, force: true });
-  mkdirSync(BUILD_DIR, { recursive: true });
-  try {
-    execFileSync(
-      process.execPath,
-      [
-        path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
-        '-p',
-        'tsconfig.build.json',
-        '--outDir',
-        BUILD_DIR,
-      ],
-      { cwd: ROOT, stdio: ['ignore', 2, 2], timeout: 300_000 },
-    );
-  } catch (error) {
-    // tsc still emits on type errors (others may be mid-edit in src/): scan what it emitted.
-    if (!existsSync(main)) throw error;
-    log('build: tsc reported type errors (above); scanning the JavaScript it emitted anyway');
-  }
-  cpSync(
-    path.join(ROOT, 'src', 'infra', 'database', 'migrations'),
-    path.join(BUILD_DIR, 'infra', 'database', 'migrations'),
-    { recursive: true },
-  );
-  writeFileSync(stamp, new Date().toISOString());
-}
 
 interface Infra {
   adminUrl: string;
@@ -240,7 +186,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop(0));
 
   try {
-    ensureBuild();
+    ensureBuild(log, BUILD_DIR);
     await admin(adminUrl, `create database "${databaseName}"`);
     created = true;
     smtp = await startSmtpServer();
