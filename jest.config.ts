@@ -64,16 +64,9 @@ const config: Config = {
       setupFiles: ['<rootDir>/test/support/env.ts'],
       slowTestThreshold: 120,
     },
-    // Minutes-long or not yet stable: only under `npm run test:chaos` / `npm run test:soak`.
+    // Minutes long: only under `npm run test:chaos` / `npm run test:soak`.
     ...(process.env.CHAOS_FULL === '1'
       ? [
-          {
-            ...base,
-            displayName: 'chaos-full',
-            testMatch: ['<rootDir>/test/chaos/**/*.chaos-full-spec.ts'],
-            globalSetup: '<rootDir>/test/support/global-setup.ts',
-            setupFiles: ['<rootDir>/test/support/env.ts'],
-          },
           {
             ...base,
             displayName: 'soak',

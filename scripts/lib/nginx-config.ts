@@ -77,6 +77,41 @@ function safeUser(value: string): string {
   return value;
 }
 
+/**
+ * The upstream blocks of deploy/nginx.conf: the HTTP API and Socket.IO, both over every replica,
+ * each with its own server parameters (see the comments there).
+ */
+export const UPSTREAM_BLOCKS = ['baatcheet_app', 'baatcheet_socket'] as const;
+
+/** An upstream block's body with the template's servers replaced by `options.upstreams`. */
+function upstreamBody(name: string, body: string, options: NginxConfigOptions): string {
+  const lines = body.split('\n');
+  const servers = lines.filter((line) => /^\s*server\s/.test(line));
+  if (servers.length === 0)
+    throw new Error(`deploy/nginx.conf: upstream ${name} has no server line`);
+  const first = /^(\s*)server\s+\S+(.*);\s*$/.exec(servers[0]);
+  if (!first) throw new Error(`deploy/nginx.conf: can't read the upstream line ${servers[0]}`);
+  const [, serverIndent, parameters] = first;
+  const generated = options.upstreams.map(
+    (upstream) => `${serverIndent}server ${safe(upstream, 'upstream')}${parameters};`,
+  );
+  const out: string[] = [];
+  let placed = false;
+  for (const line of lines) {
+    if (/^\s*ip_hash\s*;/.test(line)) continue;
+    if (/^\s*server\s/.test(line)) {
+      if (!placed) {
+        if (options.balance === 'ip_hash') out.push(`${serverIndent}ip_hash;`);
+        out.push(...generated);
+        placed = true;
+      }
+      continue;
+    }
+    out.push(line);
+  }
+  return out.join('\n');
+}
+
 export function renderNginxConfig(options: NginxConfigOptions): string {
   if (options.upstreams.length === 0) throw new Error('nginx config: no upstream servers');
   if (!path.isAbsolute(options.dir)) throw new Error('nginx config: dir must be absolute');
@@ -118,37 +153,15 @@ export function renderNginxConfig(options: NginxConfigOptions): string {
       '\n',
   );
 
-  text = rewrite(
-    text,
-    'upstream baatcheet_app block',
-    /^([ \t]*)upstream baatcheet_app \{\n([\s\S]*?)\n\1\}/m,
-    (_m, indent, body) => {
-      const lines = body.split('\n');
-      const servers = lines.filter((line) => /^\s*server\s/.test(line));
-      if (servers.length === 0) throw new Error('deploy/nginx.conf: upstream has no server line');
-      const first = /^(\s*)server\s+\S+(.*);\s*$/.exec(servers[0]);
-      if (!first) throw new Error(`deploy/nginx.conf: can't read the upstream line ${servers[0]}`);
-      const [, serverIndent, parameters] = first;
-      const generated = options.upstreams.map(
-        (upstream) => `${serverIndent}server ${safe(upstream, 'upstream')}${parameters};`,
-      );
-      const out: string[] = [];
-      let placed = false;
-      for (const line of lines) {
-        if (/^\s*ip_hash\s*;/.test(line)) continue;
-        if (/^\s*server\s/.test(line)) {
-          if (!placed) {
-            if (options.balance === 'ip_hash') out.push(`${serverIndent}ip_hash;`);
-            out.push(...generated);
-            placed = true;
-          }
-          continue;
-        }
-        out.push(line);
-      }
-      return `${indent}upstream baatcheet_app {\n${out.join('\n')}\n${indent}}`;
-    },
-  );
+  for (const name of UPSTREAM_BLOCKS) {
+    text = rewrite(
+      text,
+      `upstream ${name} block`,
+      new RegExp(`^([ \\t]*)upstream ${name} \\{\\n([\\s\\S]*?)\\n\\1\\}`, 'm'),
+      (_m, indent, body) =>
+        `${indent}upstream ${name} {\n${upstreamBody(name, body, options)}\n${indent}}`,
+    );
+  }
 
   text = rewrite(
     text,

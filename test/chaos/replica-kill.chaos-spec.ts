@@ -68,7 +68,10 @@ describe('chaos: SIGKILL one replica, SIGTERM the other, restart both', () => {
           pending: c.pending.size,
         }));
         const logs = cluster.replicas.map((r) => `${r.index}: ${r.process?.stdout().slice(-1500)}`);
-        throw new Error(`${error.message}; ${JSON.stringify(state)}; ${logs.join(' --- ')}`);
+        const nginxLog = cluster.nginx.errorLog().slice(-3000);
+        throw new Error(
+          `${error.message}; ${JSON.stringify(state)}; ${logs.join(' --- ')}; nginx: ${nginxLog}`,
+        );
       });
       return Date.now() - since;
     };
