@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { asUser, directBetween, groupOf, type ChatUser } from '../support/chat';
 import { startChaosCluster, storedMessages, type ChaosCluster } from '../support/chaos-cluster';
@@ -40,6 +41,21 @@ function metric(text: string, name: string): number {
 }
 
 const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)];
+
+/** Least-squares slope of `values` over `atS`, per minute (how fast memory moves after warm-up). */
+function slopePerMinute(atS: readonly number[], values: readonly number[]): number {
+  const n = values.length;
+  if (n < 2) return 0;
+  const meanT = atS.reduce((a, b) => a + b, 0) / n;
+  const meanV = values.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i += 1) {
+    num += (atS[i] - meanT) * (values[i] - meanV);
+    den += (atS[i] - meanT) ** 2;
+  }
+  return den === 0 ? 0 : Math.round((num / den) * 60 * 10) / 10;
+}
 
 /**
  * SOCKETS sockets (two devices per user) over two replica processes behind nginx, RATE messages a
@@ -255,18 +271,24 @@ describe(`soak: ${SOCKETS} sockets, ${RATE} msg/s for ${DURATION_MS / 1000} s`, 
       const warm = samples.slice(Math.max(1, Math.floor(samples.length / 5)));
       const rssGrowth = cluster.replicas.map((_, index) => {
         const values = warm.map((s) => s.replicas[index].rssMb);
+        const heap = warm.map((s) => s.replicas[index].heapMb);
+        const atS = warm.map((s) => s.atS);
         return {
           first: values[0],
           last: values[values.length - 1],
           min: Math.min(...values),
           max: Math.max(...values),
+          rssSlopeMbPerMin: slopePerMinute(atS, values),
+          heapSlopeMbPerMin: slopePerMinute(atS, heap),
         };
       });
       const lagP99 = cluster.replicas.map((_, index) =>
         Math.max(...samples.slice(1).map((s) => s.replicas[index].lagP99Ms)),
       );
       const report = {
-        machine: 'shared 2-core machine, other engineers running tests at the same time',
+        machine: `${cpus().length} cores, load average ${loadavg()
+          .map((l) => l.toFixed(1))
+          .join(' ')} at the end`,
         sockets: clients.length,
         users: users.length,
         groups: groups.length,
