@@ -29,6 +29,9 @@ export function configureHttpPipeline(app: NestExpressApplication, config: AppCo
   app.set('trust proxy', config.http.trustProxy === 0 ? false : config.http.trustProxy);
   app.set('query parser', 'simple');
   app.disable('x-powered-by');
+  // No client revalidates (neither the SDK nor the web client sends If-None-Match): a SHA-1 of
+  // every response body bought nothing.
+  app.set('etag', false);
 
   app.use(requestIdMiddleware);
   app.use(httpMetricsMiddleware(metrics));

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, asc, desc, eq, inArray, isNull, ne, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, ne, sql, type Placeholder, type SQL } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import { DATABASE, type Database } from '../../infra/database/database.types';
 import type { ConversationView, MemberView } from './chat.mapper';
 import { conversationMembers, conversations, messages } from './chat.schema';
@@ -119,31 +120,52 @@ export class ConversationsRepository {
   }
 
   /**
-   * One page of the user's conversations by latest activity, each with its newest message, in a
-   * single statement: the newest message is the one whose seq is the conversation's last_seq (a
-   * unique-index lookup), its reactions aggregated by a correlated subquery.
+   * One page of the user's conversations by latest activity, each with its newest message and
+   * its active members, in a single prepared statement: the newest message is the one whose seq
+   * is the conversation's last_seq (a unique-index lookup), reactions and members aggregated by
+   * correlated subqueries. Two statements, first page and after a cursor, each built once.
    */
   async listViews(
     userId: string,
     page: { after?: ActivityCursor; limit: number },
-  ): Promise<ConversationView[]> {
-    const after = page.after
-      ? sql`(${conversations.lastMessageAt}, ${conversations.id}) < (${page.after.at.toISOString()}::timestamptz, ${page.after.id}::uuid)`
-      : undefined;
-    return this.views(userId, after, page.limit);
+  ): Promise<ConversationViewWithMembers[]> {
+    if (!page.after) {
+      this.firstPageQuery ??= this.prepareListPage(undefined, 'conversations_list_first');
+      return toViews(await this.firstPageQuery.execute({ userId, limit: page.limit }));
+    }
+    this.nextPageQuery ??= this.prepareListPage(
+      sql`(${conversations.lastMessageAt}, ${conversations.id}) < (${sql.placeholder('afterAt')}::timestamptz, ${sql.placeholder('afterId')}::uuid)`,
+      'conversations_list_after',
+    );
+    return toViews(
+      await this.nextPageQuery.execute({
+        userId,
+        limit: page.limit,
+        afterAt: page.after.at.toISOString(),
+        afterId: page.after.id,
+      }),
+    );
   }
 
-  async findView(userId: string, conversationId: string): Promise<ConversationView | undefined> {
-    const [view] = await this.views(userId, eq(conversations.id, conversationId), 1);
-    return view;
+  private firstPageQuery?: ReturnType<ConversationsRepository['prepareListPage']>;
+  private nextPageQuery?: ReturnType<ConversationsRepository['prepareListPage']>;
+
+  private prepareListPage(after: SQL | undefined, name: string) {
+    return this.viewsQuery(sql.placeholder('userId'), after)
+      .limit(sql.placeholder('limit'))
+      .prepare(name);
   }
 
-  private async views(
+  async findView(
     userId: string,
-    filter: SQL | undefined,
-    limit: number,
-  ): Promise<ConversationView[]> {
-    const rows = await this.db
+    conversationId: string,
+  ): Promise<ConversationViewWithMembers | undefined> {
+    const rows = await this.viewsQuery(userId, eq(conversations.id, conversationId)).limit(1);
+    return toViews(rows)[0];
+  }
+
+  private viewsQuery(userId: string | Placeholder, filter: SQL | undefined) {
+    return this.db
       .select({
         id: conversations.id,
         type: conversations.type,
@@ -155,6 +177,7 @@ export class ConversationsRepository {
         createdAt: conversations.createdAt,
         lastReadSeq: conversationMembers.lastReadSeq,
         message: messageView,
+        members: activeMembersJson,
       })
       .from(conversationMembers)
       .innerJoin(conversations, eq(conversations.id, conversationMembers.conversationId))
@@ -165,36 +188,7 @@ export class ConversationsRepository {
       .where(
         and(eq(conversationMembers.userId, userId), isNull(conversationMembers.leftAt), filter),
       )
-      .orderBy(desc(conversations.lastMessageAt), desc(conversations.id))
-      .limit(limit);
-    return rows.map(({ message, ...conversation }) => ({
-      ...conversation,
-      lastMessage: message && message.id ? message : null,
-    }));
-  }
-
-  /** Active members of all the given conversations, in one statement, oldest first. */
-  async activeMembers(conversationIds: readonly string[]): Promise<MemberView[]> {
-    if (conversationIds.length === 0) return [];
-    return this.db
-      .select({
-        conversationId: conversationMembers.conversationId,
-        userId: conversationMembers.userId,
-        role: conversationMembers.role,
-        joinedAt: conversationMembers.joinedAt,
-      })
-      .from(conversationMembers)
-      .where(
-        and(
-          inArray(conversationMembers.conversationId, [...conversationIds]),
-          isNull(conversationMembers.leftAt),
-        ),
-      )
-      .orderBy(
-        asc(conversationMembers.conversationId),
-        asc(conversationMembers.joinedAt),
-        asc(conversationMembers.userId),
-      );
+      .orderBy(desc(conversations.lastMessageAt), desc(conversations.id));
   }
 
   async memberIds(conversationId: string): Promise<string[]> {
@@ -239,4 +233,64 @@ export class ConversationsRepository {
       .set({ ...changes, updatedAt: sql`now()` })
       .where(eq(conversations.id, conversationId));
   }
+}
+
+/** A conversation view with its active members, oldest first. */
+export interface ConversationViewWithMembers extends ConversationView {
+  members: MemberView[];
+}
+
+const OTHER_MEMBERS = 'other_members';
+const otherMembers = alias(conversationMembers, OTHER_MEMBERS);
+
+/** The conversation's active members as JSON: one subquery instead of a second statement. */
+const activeMembersJson = sql<MemberJson[]>`(
+  select coalesce(
+    json_agg(
+      json_build_object('userId', ${otherMembers.userId}, 'role', ${otherMembers.role}, 'joinedAt', ${otherMembers.joinedAt})
+      order by ${otherMembers.joinedAt}, ${otherMembers.userId}
+    ),
+    '[]'::json
+  )
+  from ${conversationMembers} as ${sql.identifier(OTHER_MEMBERS)}
+  where ${otherMembers.conversationId} = ${conversations.id} and ${otherMembers.leftAt} is null
+)`;
+
+interface MemberJson {
+  userId: string;
+  role: MemberRole;
+  joinedAt: string;
+}
+
+/** Fields copied by name: object rest and spread over 50 rows showed up in the profile. */
+function toViews(
+  rows: readonly (Omit<ConversationView, 'lastMessage'> & {
+    message: ConversationView['lastMessage'] | { id: null };
+    members: MemberJson[] | string;
+  })[],
+): ConversationViewWithMembers[] {
+  return rows.map((row) => {
+    // pg parses json columns; PGlite and some drivers hand back the text.
+    const members = (
+      typeof row.members === 'string' ? JSON.parse(row.members) : row.members
+    ) as MemberJson[];
+    return {
+      id: row.id,
+      type: row.type,
+      name: row.name,
+      avatarMediaId: row.avatarMediaId,
+      lastSeq: row.lastSeq,
+      lastReadSeq: row.lastReadSeq,
+      lastMessageAt: row.lastMessageAt,
+      updatedAt: row.updatedAt,
+      createdAt: row.createdAt,
+      lastMessage: row.message && row.message.id ? row.message : null,
+      members: members.map((member) => ({
+        conversationId: row.id,
+        userId: member.userId,
+        role: member.role,
+        joinedAt: new Date(member.joinedAt),
+      })),
+    };
+  });
 }

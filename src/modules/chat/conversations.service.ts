@@ -5,7 +5,7 @@ import { ChatEventsPublisher } from './chat-events.publisher';
 import { ChatMedia } from './chat-media';
 import { conversationNotFound, insufficientRole, notAGroup, userNotFound } from './chat.errors';
 import { ChatEvent } from './chat.events';
-import { toConversation, toMember, type ConversationView } from './chat.mapper';
+import { toConversation, toMember } from './chat.mapper';
 import {
   CONVERSATIONS_PAGE_DEFAULT,
   CONVERSATIONS_PAGE_MAX,
@@ -16,7 +16,11 @@ import {
   normaliseGroupName,
 } from './chat.rules';
 import type { ConversationDto } from './chat.types';
-import { ConversationsRepository, type Membership } from './conversations.repository';
+import {
+  ConversationsRepository,
+  type ConversationViewWithMembers,
+  type Membership,
+} from './conversations.repository';
 import { decodeActivityCursor, encodeActivityCursor } from './list-cursor';
 import { MemberDirectory } from './member-directory';
 
@@ -113,8 +117,8 @@ export class ConversationsService {
   }
 
   /**
-   * The caller's conversations, latest activity first. A fixed number of statements whatever the
-   * page size: the page (with each newest message), the members of the page, their profiles.
+   * The caller's conversations, latest activity first. Two statements whatever the page size: the
+   * page (each conversation with its newest message and its members), then the members' profiles.
    */
   async list(
     userId: string,
@@ -195,25 +199,25 @@ export class ConversationsService {
     return this.conversations.peerIdsOf(userId);
   }
 
-  private async assemble(views: readonly ConversationView[]): Promise<ConversationDto[]> {
-    const members = await this.conversations.activeMembers(views.map((view) => view.id));
+  private async assemble(
+    views: readonly ConversationViewWithMembers[],
+  ): Promise<ConversationDto[]> {
+    const members = views.flatMap((view) => view.members);
     // No statement at all for these two when nothing on the page has an avatar or attachment.
     const [profiles, avatarUrls, resolveAttachment] = await Promise.all([
       this.directory.profiles(members.map((member) => member.userId)),
       this.media.avatarUrls(views.map((view) => view.avatarMediaId)),
       this.media.resolverFor(views.map((view) => view.lastMessage)),
     ]);
-    const byConversation = new Map<string, ReturnType<typeof toMember>[]>();
-    for (const member of members) {
-      const list = byConversation.get(member.conversationId) ?? [];
-      list.push(toMember(member, profiles.get(member.userId)));
-      byConversation.set(member.conversationId, list);
-    }
     return views.map((view) =>
-      toConversation(view, byConversation.get(view.id) ?? [], {
-        avatarUrl: view.avatarMediaId ? (avatarUrls.get(view.avatarMediaId) ?? null) : null,
-        resolveAttachment,
-      }),
+      toConversation(
+        view,
+        view.members.map((member) => toMember(member, profiles.get(member.userId))),
+        {
+          avatarUrl: view.avatarMediaId ? (avatarUrls.get(view.avatarMediaId) ?? null) : null,
+          resolveAttachment,
+        },
+      ),
     );
   }
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, eq, inArray, ne, notExists, sql, type SQL } from 'drizzle-orm';
+import { and, eq, ne, notExists, sql, type SQL } from 'drizzle-orm';
 import { DATABASE, type Database } from '../../infra/database/database.types';
 import { blocks } from './blocks.schema';
 import {
@@ -81,10 +81,19 @@ export class UsersRepository {
   /** Profiles of those of `ids` that exist, in one statement (chat: conversation members). */
   async findProfilesByIds(ids: readonly string[]): Promise<ProfileRow[]> {
     if (ids.length === 0) return [];
+    this.profilesByIds ??= this.prepareProfilesByIds();
+    return this.profilesByIds.execute({ ids: [...ids] });
+  }
+
+  /** Built once like byId, one statement whatever the number of ids (GET /conversations). */
+  private profilesByIds?: ReturnType<UsersRepository['prepareProfilesByIds']>;
+
+  private prepareProfilesByIds() {
     return this.db
       .select(profileColumns)
       .from(users)
-      .where(inArray(users.id, [...ids]));
+      .where(sql`${users.id} = any(${sql.placeholder('ids')}::uuid[])`)
+      .prepare('users_find_profiles_by_ids');
   }
 
   async findByEmail(email: string): Promise<UserRow | undefined> {
