@@ -18,7 +18,7 @@ import { ReceiptsService } from './receipts.service';
 import { TypingService } from './typing.service';
 import { answer, type AckAnswer } from './ws-ack';
 import { WsAuthService } from './ws-auth.service';
-import { WsRateLimiter } from './ws-rate-limit';
+import { WsRateLimiter, type WsRateClass } from './ws-rate-limit';
 import {
   parsePayload,
   ReadPayload,
@@ -93,8 +93,7 @@ export class ChatGateway
   ): Promise<AckAnswer<MessageDto>> {
     return answer(this.logger, 'message:send', async () => {
       const payload = parsePayload(SendMessagePayload, raw);
-      await this.assertLive(socket);
-      await this.limits.take(socket.data.userId, 'message');
+      await this.admit(socket, 'message');
       return (await this.messages.send(socket.data.userId, payload)).message;
     });
   }
@@ -106,8 +105,7 @@ export class ChatGateway
   ): Promise<AckAnswer<{ lastReadSeq: number }>> {
     return answer(this.logger, 'message:read', async () => {
       const { conversationId, seq } = parsePayload(ReadPayload, raw);
-      await this.assertLive(socket);
-      await this.limits.take(socket.data.userId, 'read');
+      await this.admit(socket, 'read');
       return this.receipts.markRead(socket.data.userId, conversationId, seq);
     });
   }
@@ -169,14 +167,23 @@ export class ChatGateway
    * Events that write are checked against the session like every HTTP request: a revocation whose
    * disconnect broadcast was lost (Redis pub/sub down at that moment) still stops the socket, and
    * while Redis does not answer the event fails closed (DEPENDENCY_UNAVAILABLE) instead of being
-   * let through unchecked.
+   * let through unchecked. The session check and the rate-limit take go out together (one round
+   * trip's wait on the same Redis connection); the session's verdict comes first, so a dead
+   * session or an unreachable Redis wins over RATE_LIMITED, as when they ran one after the other.
    */
-  private async assertLive(socket: ChatSocket): Promise<void> {
-    if (await this.auth.isLive(socket.data)) return;
-    socket.emit('session:revoked', { sessionId: socket.data.sessionId });
-    // After this event's error ack has gone out.
-    setTimeout(() => socket.disconnect(true), 0);
-    throw new AppException('UNAUTHORIZED', 'Session revoked or signed out');
+  private async admit(socket: ChatSocket, rateClass: WsRateClass): Promise<void> {
+    const [live, taken] = await Promise.allSettled([
+      this.auth.isLive(socket.data),
+      this.limits.take(socket.data.userId, rateClass),
+    ]);
+    if (live.status === 'rejected') throw live.reason;
+    if (!live.value) {
+      socket.emit('session:revoked', { sessionId: socket.data.sessionId });
+      // After this event's error ack has gone out.
+      setTimeout(() => socket.disconnect(true), 0);
+      throw new AppException('UNAUTHORIZED', 'Session revoked or signed out');
+    }
+    if (taken.status === 'rejected') throw taken.reason;
   }
 
   /** A revocation that landed between the handshake's check and the room join would be missed. */

@@ -2,6 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   and,
   asc,
+  type Column,
+  getTableColumns,
   desc,
   eq,
   gt,
@@ -12,6 +14,7 @@ import {
   TransactionRollbackError,
 } from 'drizzle-orm';
 import { DATABASE, type Database } from '../../infra/database/database.types';
+import { blockedEitherCondition } from '../users/block-probe';
 import {
   conversationMembers,
   conversations,
@@ -46,13 +49,28 @@ export class MediaAlreadyAttached extends Error {
   }
 }
 
+/** What a send decides on before its transaction (see MessagesRepository.sendContext). */
+export interface SendContext {
+  conversationId: string;
+  /** Direct conversation only: either of the pair has blocked the other. */
+  blocked: boolean;
+  /** The message this sender already stored under the clientMessageId (a retry). */
+  existing: MessageView | undefined;
+}
+
 export type HistoryWindow =
   { kind: 'latest' } | { kind: 'before'; seq: number } | { kind: 'after'; seq: number };
 
 /** The only class that writes messages; every read returns the API's view of a message. */
 @Injectable()
 export class MessagesRepository {
-  constructor(@Inject(DATABASE) private readonly db: Database) {}
+  private readonly bumpSeq: TxStatement<{ seq: number }>;
+  private readonly storeMessage: TxStatement<StoredRow>;
+
+  constructor(@Inject(DATABASE) private readonly db: Database) {
+    this.bumpSeq = bumpSeqStatement(db);
+    this.storeMessage = storeMessageStatement(db);
+  }
 
   async findByClientId(
     senderId: string,
@@ -123,12 +141,69 @@ export class MessagesRepository {
   }
 
   /**
-   * Stores a message with the conversation's next seq, in one transaction:
+   * Everything a send decides on before its transaction, in one statement (prepared once): the
+   * sender's active membership (no row when not a member), the message already stored under
+   * (sender, clientMessageId) if any, and, for a direct conversation, whether either of the pair
+   * has blocked the other (the users module's condition, two primary-key probes), so a send
+   * costs one round trip here instead of three.
+   */
+  async sendContext(
+    senderId: string,
+    conversationId: string,
+    clientMessageId: string,
+  ): Promise<SendContext | undefined> {
+    this.sendContextQuery ??= this.prepareSendContext();
+    const [row] = await this.sendContextQuery.execute({
+      senderId,
+      conversationId,
+      clientMessageId,
+    });
+    if (!row) return undefined;
+    const { existing, ...context } = row;
+    return { ...context, existing: existing?.id ? existing : undefined };
+  }
+
+  private sendContextQuery?: ReturnType<MessagesRepository['prepareSendContext']>;
+
+  private prepareSendContext() {
+    const senderId = sql.placeholder('senderId');
+    const peer = sql`(case when split_part(${conversations.directKey}, ':', 1)::uuid = ${senderId}::uuid
+      then split_part(${conversations.directKey}, ':', 2) else split_part(${conversations.directKey}, ':', 1) end)::uuid`;
+    return this.db
+      .select({
+        conversationId: conversations.id,
+        blocked: sql<boolean>`(${conversations.type} = 'direct' and ${blockedEitherCondition(sql`${senderId}::uuid`, peer)})`,
+        existing: messageView,
+      })
+      .from(conversationMembers)
+      .innerJoin(conversations, eq(conversations.id, conversationMembers.conversationId))
+      .leftJoin(
+        messages,
+        and(
+          eq(messages.senderId, senderId),
+          eq(messages.clientMessageId, sql.placeholder('clientMessageId')),
+        ),
+      )
+      .where(
+        and(
+          eq(conversationMembers.conversationId, sql.placeholder('conversationId')),
+          eq(conversationMembers.userId, senderId),
+          isNull(conversationMembers.leftAt),
+        ),
+      )
+      .limit(1)
+      .prepare('messages_send_context');
+  }
+
+  /**
+   * Stores a message with the conversation's next seq, in one transaction of two statements:
    *   1. UPDATE conversations SET last_seq = last_seq + 1 … RETURNING — takes the conversation's
    *      row lock, so concurrent sends to one conversation get consecutive seqs, one at a time;
-   *   2. reads the active members under that lock (the sender must be one; they are the recipients);
-   *   3. INSERTs the message, its attachments, and moves the sender's read pointer to the new seq.
-   * A concurrent identical send (same sender and clientMessageId) fails step 3 on the unique
+   *   2. one statement (data-modifying CTEs, so one snapshot taken after step 1 got the lock):
+   *      reads the active members (the recipients; the sender must be one), INSERTs the message
+   *      (only when the sender is a member) and its attachments, and moves the sender's read
+   *      pointer to the new seq.
+   * A concurrent identical send (same sender and clientMessageId) fails step 2 on the unique
    * index; the whole transaction rolls back, the seq increment with it, so no gap is left behind:
    * the caller then returns the winner's row. Returns undefined (nothing written) when the sender
    * is not an active member or the conversation is gone. `onSeq` hears the seq as soon as step 1
@@ -140,62 +215,25 @@ export class MessagesRepository {
   ): Promise<{ message: MessageView; recipients: string[] } | undefined> {
     try {
       return await this.db.transaction(async (tx) => {
-        const [bumped] = await tx
-          .update(conversations)
-          .set({
-            lastSeq: sql`${conversations.lastSeq} + 1`,
-            lastMessageAt: sql`clock_timestamp()`,
-            updatedAt: sql`clock_timestamp()`,
-          })
-          .where(and(eq(conversations.id, input.conversationId), isNull(conversations.archivedAt)))
-          .returning({ seq: conversations.lastSeq, at: conversations.lastMessageAt });
+        const [bumped] = await this.bumpSeq.execute(tx, {
+          conversationId: input.conversationId,
+        });
         if (!bumped) return undefined;
         onSeq?.(bumped.seq);
-        const members = await tx
-          .select({ userId: conversationMembers.userId })
-          .from(conversationMembers)
-          .where(
-            and(
-              eq(conversationMembers.conversationId, input.conversationId),
-              isNull(conversationMembers.leftAt),
-            ),
-          );
-        const recipients = members.map((member) => member.userId);
-        // Rolling back undoes the seq increment: not a member, nothing happened.
-        if (!recipients.includes(input.senderId)) tx.rollback();
-        const [stored] = await tx
-          .insert(messages)
-          .values({
-            id: input.id,
-            conversationId: input.conversationId,
-            seq: bumped.seq,
-            senderId: input.senderId,
-            clientMessageId: input.clientMessageId,
-            body: input.body,
-            replyToId: input.replyToId,
-            createdAt: bumped.at,
-          })
-          .returning();
-        if (input.attachmentIds.length > 0) {
-          await tx.insert(messageAttachments).values(
-            input.attachmentIds.map((mediaId, position) => ({
-              messageId: input.id,
-              mediaId,
-              position,
-            })),
-          );
-        }
-        await tx
-          .update(conversationMembers)
-          .set({ lastReadSeq: sql`greatest(${conversationMembers.lastReadSeq}, ${bumped.seq})` })
-          .where(
-            and(
-              eq(conversationMembers.conversationId, input.conversationId),
-              eq(conversationMembers.userId, input.senderId),
-            ),
-          );
+        const [stored] = await this.storeMessage.execute(tx, {
+          id: input.id,
+          conversationId: input.conversationId,
+          senderId: input.senderId,
+          clientMessageId: input.clientMessageId,
+          body: input.body,
+          replyToId: input.replyToId,
+          attachmentIds: JSON.stringify(input.attachmentIds),
+        });
+        // Not a member: nothing was inserted; rolling back undoes the seq increment.
+        if (!stored) tx.rollback();
+        const { recipients, ...row } = stored;
         const message: MessageView = {
-          ...stored,
+          ...row,
           reactions: null,
           attachmentIds: input.attachmentIds.length > 0 ? [...input.attachmentIds] : null,
         };
@@ -276,4 +314,125 @@ export class MessagesRepository {
       return true;
     });
   }
+}
+
+type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
+
+/**
+ * A statement built once and run, by name, on whichever transaction needs it. Drizzle ties a
+ * prepared statement to the connection it was prepared on, so one built with `tx` would be
+ * rebuilt every transaction (query building was a tenth of a busy server's CPU on this path);
+ * this keeps the SQL text and placeholders, and decodes rows with the columns' own mappers.
+ */
+class TxStatement<Row> {
+  constructor(
+    private readonly name: string,
+    private readonly query: { sql: string; params: unknown[] },
+    private readonly decode: (row: unknown[]) => Row,
+  ) {}
+
+  execute(tx: Transaction, values: Record<string, unknown>): Promise<Row[]> {
+    return tx._.session
+      .prepareQuery<{ execute: Row[]; all: unknown; values: unknown }>(
+        this.query,
+        undefined,
+        this.name,
+        true,
+        (rows) => rows.map(this.decode),
+      )
+      .execute(values);
+  }
+}
+
+/** A timestamp as its column reads it (drivers hand over text, or a Date); null stays null. */
+function dateOf(column: Column, value: unknown): Date | null {
+  return value === null || value === undefined ? null : (column.mapFromDriverValue(value) as Date);
+}
+
+/** Step 1 of insertNext: the next seq, under the conversation's row lock. */
+function bumpSeqStatement(db: Database): TxStatement<{ seq: number }> {
+  const query = db
+    .update(conversations)
+    .set({
+      lastSeq: sql`${conversations.lastSeq} + 1`,
+      lastMessageAt: sql`clock_timestamp()`,
+      updatedAt: sql`clock_timestamp()`,
+    })
+    .where(
+      and(
+        eq(conversations.id, sql.placeholder('conversationId')),
+        isNull(conversations.archivedAt),
+      ),
+    )
+    .returning({ seq: conversations.lastSeq })
+    .toSQL();
+  return new TxStatement('messages_bump_seq', query, ([seq]) => ({
+    seq: Number(seq), // int8: text from node-postgres, a number from PGlite
+  }));
+}
+
+type StoredRow = Omit<MessageView, 'reactions' | 'attachmentIds'> & { recipients: string[] };
+
+/**
+ * Step 2 of insertNext. The seq and created_at are the ones step 1 wrote to the conversation row
+ * (this transaction's own update, visible here). `attachmentIds` is a JSON array of media ids
+ * ('[]' for none), stored in that order.
+ */
+function storeMessageStatement(db: Database): TxStatement<StoredRow> {
+  const p = (name: string) => sql.placeholder(name);
+  const members = db.$with('members', { userId: conversationMembers.userId }).as(
+    sql`select user_id from ${conversationMembers}
+        where ${conversationMembers.conversationId} = ${p('conversationId')}::uuid
+          and ${conversationMembers.leftAt} is null`,
+  );
+  const inserted = db.$with('inserted', getTableColumns(messages)).as(
+    sql`insert into ${messages} (id, conversation_id, seq, sender_id, client_message_id, body, reply_to_id, created_at)
+        select ${p('id')}::uuid, c.id, c.last_seq, ${p('senderId')}::uuid, ${p('clientMessageId')}::text,
+               ${p('body')}::text, ${p('replyToId')}::uuid, c.last_message_at
+        from ${conversations} c
+        where c.id = ${p('conversationId')}::uuid
+          and exists (select 1 from members where user_id = ${p('senderId')}::uuid)
+        returning *`,
+  );
+  const attached = db.$with('attached', {}).as(
+    sql`insert into ${messageAttachments} (message_id, media_id, position)
+        select i.id, a.media_id::uuid, (a.ordinality - 1)::smallint
+        from inserted i
+        cross join json_array_elements_text(${p('attachmentIds')}::json) with ordinality as a(media_id, ordinality)`,
+  );
+  const readPointer = db.$with('read_pointer', {}).as(
+    sql`update ${conversationMembers} m set last_read_seq = greatest(m.last_read_seq, i.seq)
+        from inserted i
+        where m.conversation_id = i.conversation_id and m.user_id = i.sender_id`,
+  );
+  const query = db
+    .with(members, inserted, attached, readPointer)
+    .select({
+      id: inserted.id,
+      conversationId: inserted.conversationId,
+      seq: inserted.seq,
+      senderId: inserted.senderId,
+      clientMessageId: inserted.clientMessageId,
+      body: inserted.body,
+      replyToId: inserted.replyToId,
+      editedAt: inserted.editedAt,
+      deletedAt: inserted.deletedAt,
+      createdAt: inserted.createdAt,
+      recipients: sql<string[]>`(select coalesce(json_agg(user_id), '[]'::json) from members)`,
+    })
+    .from(inserted)
+    .toSQL();
+  return new TxStatement('messages_store', query, (row) => ({
+    id: row[0] as string,
+    conversationId: row[1] as string,
+    seq: Number(row[2]),
+    senderId: row[3] as string,
+    clientMessageId: row[4] as string,
+    body: row[5] as string | null,
+    replyToId: row[6] as string | null,
+    editedAt: dateOf(messages.editedAt, row[7]),
+    deletedAt: dateOf(messages.deletedAt, row[8]),
+    createdAt: messages.createdAt.mapFromDriverValue(row[9]) as Date,
+    recipients: row[10] as string[],
+  }));
 }

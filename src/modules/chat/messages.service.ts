@@ -18,9 +18,7 @@ import {
   parseSeq,
 } from './chat.rules';
 import type { MessageDto } from './chat.types';
-import type { Membership } from './conversations.repository';
 import { ConversationsService } from './conversations.service';
-import { MemberDirectory } from './member-directory';
 import type { MessageView } from './message-view.query';
 import {
   DuplicateClientMessageId,
@@ -53,7 +51,6 @@ export class MessagesService {
   constructor(
     private readonly messages: MessagesRepository,
     private readonly conversations: ConversationsService,
-    private readonly directory: MemberDirectory,
     private readonly events: ChatEventsPublisher,
     private readonly media: ChatMedia,
   ) {}
@@ -79,11 +76,18 @@ export class MessagesService {
     if (replyToId !== null && !isUuid(replyToId)) {
       throw invalid('replyToId', 'replyToId must be a message id');
     }
-    const membership = await this.conversations.membership(userId, input.conversationId);
-    const conversationId = membership.conversationId;
-
-    const existing = await this.messages.findByClientId(userId, input.clientMessageId);
-    if (existing) return { message: await this.asRetry(existing, conversationId), created: false };
+    if (!isUuid(input.conversationId) || !isUuid(userId)) throw conversationNotFound();
+    // One statement: membership, an earlier send with this clientMessageId, a block either way.
+    const context = await this.messages.sendContext(
+      userId,
+      input.conversationId.toLowerCase(),
+      input.clientMessageId,
+    );
+    if (!context) throw conversationNotFound();
+    const conversationId = context.conversationId;
+    if (context.existing) {
+      return { message: await this.asRetry(context.existing, conversationId), created: false };
+    }
 
     if (attachmentIds.length > 0) {
       await this.media.assertAttachable(userId, attachmentIds);
@@ -95,7 +99,8 @@ export class MessagesService {
     if (replyToId && !(await this.messages.existsInConversation(conversationId, replyToId))) {
       throw invalid('replyToId', 'replyToId must be a message of this conversation');
     }
-    await this.assertNotBlocked(userId, membership);
+    // In a direct conversation, a block either way stops new messages both ways.
+    if (context.blocked) throw new AppException('USER_BLOCKED', 'You cannot message this user');
 
     // The seq's place in the publish order, taken inside the transaction (see SeqOrder).
     const place: { turn?: SeqTurn } = {};
@@ -229,15 +234,6 @@ export class MessagesService {
       );
     }
     return toMessage(existing, await this.media.resolverFor([existing]));
-  }
-
-  /** In a direct conversation, a block either way stops new messages both ways. */
-  private async assertNotBlocked(userId: string, membership: Membership): Promise<void> {
-    if (membership.type !== 'direct' || !membership.directKey) return;
-    const peer = membership.directKey.split(':').find((id) => id !== userId) ?? userId;
-    if (await this.directory.isBlockedEither(userId, peer)) {
-      throw new AppException('USER_BLOCKED', 'You cannot message this user');
-    }
   }
 
   private async find(conversationId: string, messageId: string): Promise<MessageView> {
