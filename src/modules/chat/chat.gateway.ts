@@ -74,7 +74,7 @@ export class ChatGateway
   }
 
   handleDisconnect(socket: ChatSocket): void {
-    this.auth.forget(socket.id);
+    this.auth.forget(socket);
     this.typing.socketGone(socket.id);
     void this.presence.disconnected(socket.id);
   }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { AppException } from '../../common/errors/app.exception';
 import { AccessDenylistService } from '../auth/tokens/access-denylist.service';
@@ -14,19 +14,24 @@ const ACCESS_COOKIE = 'access_token';
  * client learns at once instead of leaking tokens quietly.
  */
 const QUERY_CREDENTIALS = ['token', 'access_token', 'accesstoken', 'jwt', 'authorization', 'auth'];
-/** setTimeout's ceiling (~24.8 days); token lifetimes are far below it, but never overflow. */
-const MAX_TIMER_MS = 2_147_483_647;
+/** How often sockets are checked for an expired access token (the disconnect's lateness, at most). */
+export const EXPIRY_SWEEP_MS = 1_000;
 
 /**
  * Socket authentication: the handshake (token from `auth.token`, or the access_token cookie when
  * the Origin is allowed), the same liveness check as HTTP (denylist, session alive),
- * `auth:refresh`, and the per-socket timer that disconnects at token expiry.
+ * `auth:refresh`, and the disconnect at token expiry.
  */
 @Injectable()
-export class WsAuthService {
+export class WsAuthService implements OnModuleDestroy {
   private readonly logger = new Logger('WsAuth');
   private readonly allowedOrigins: ReadonlySet<string>;
-  private readonly expiryTimers = new Map<string, NodeJS.Timeout>();
+  /**
+   * Sockets whose access token has yet to expire, checked by one sweep a second: a timer per
+   * socket (a Timeout, its closure and a map entry) was a tenth of an idle socket's memory.
+   */
+  private readonly watched = new Set<ChatSocket>();
+  private sweeper?: NodeJS.Timeout;
 
   constructor(
     private readonly tokens: TokenService,
@@ -59,7 +64,9 @@ export class WsAuthService {
     }
     const token = tokenOf(handshake, originAllowed);
     if (token === undefined) throw new AppException('UNAUTHORIZED', 'Authentication required');
-    return this.identify(token);
+    const data = await this.identify(token);
+    dropCredentials(handshake);
+    return data;
   }
 
   /**
@@ -78,35 +85,27 @@ export class WsAuthService {
       jti: next.jti,
       expiresAt: Math.max(current.expiresAt, next.expiresAt),
     };
-    this.watchExpiry(socket);
     return { expiresAt: new Date(socket.data.expiresAt).toISOString() };
   }
 
-  /** (Re)arms the timer that disconnects the socket when its access token expires. */
+  /**
+   * Disconnects the socket once its access token has expired (a refresh moves `expiresAt` on;
+   * the sweep reads it each time).
+   */
   watchExpiry(socket: ChatSocket): void {
-    this.forget(socket.id);
-    const delay = socket.data.expiresAt - Date.now();
-    if (delay <= 0) {
-      socket.disconnect(true);
-      return;
-    }
-    const timer = setTimeout(
-      () => {
-        this.expiryTimers.delete(socket.id);
-        if (Date.now() < socket.data.expiresAt) return this.watchExpiry(socket); // refreshed meanwhile
-        this.logger.debug({ userId: socket.data.userId }, 'socket access token expired');
-        socket.disconnect(true);
-      },
-      Math.min(delay, MAX_TIMER_MS),
-    );
-    timer.unref();
-    this.expiryTimers.set(socket.id, timer);
+    if (this.expire(socket)) return;
+    this.watched.add(socket);
+    this.sweeper ??= setInterval(() => this.sweep(), EXPIRY_SWEEP_MS).unref();
   }
 
-  forget(socketId: string): void {
-    const timer = this.expiryTimers.get(socketId);
-    if (timer) clearTimeout(timer);
-    this.expiryTimers.delete(socketId);
+  forget(socket: ChatSocket): void {
+    this.watched.delete(socket);
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
+    this.watched.clear();
   }
 
   /** The socket's session still exists and its token was not signed out. */
@@ -126,6 +125,33 @@ export class WsAuthService {
       expiresAt: claims.exp * 1000,
     };
   }
+
+  private sweep(): void {
+    for (const socket of this.watched) {
+      if (!socket.connected) this.watched.delete(socket);
+      else this.expire(socket);
+    }
+  }
+
+  /** Disconnects the socket if its token has expired (clock tolerance 0, like HTTP). */
+  private expire(socket: ChatSocket): boolean {
+    if (Date.now() < socket.data.expiresAt) return false;
+    this.watched.delete(socket);
+    this.logger.debug({ userId: socket.data.userId }, 'socket access token expired');
+    socket.disconnect(true);
+    return true;
+  }
+}
+
+/**
+ * Socket.IO keeps the handshake for the socket's lifetime: once the token has been read, neither
+ * it (`auth.token`) nor the cookie header stays in memory with every connected socket (a JWT is
+ * ~0.5 KiB per socket; `auth:refresh` brings its own token).
+ */
+function dropCredentials(handshake: Handshake): void {
+  const auth: unknown = handshake.auth;
+  if (auth !== null && typeof auth === 'object') delete (auth as { token?: unknown }).token;
+  delete handshake.headers.cookie;
 }
 
 function headerOf(handshake: Handshake, name: string): string | undefined {
