@@ -306,7 +306,15 @@ EOF
 }
 
 case "${1:-}" in
-  start) cmd_start ;;
+  start)
+    # A brand-new cluster's first OSD now and then registers with a zero fsid ('wrong fsid',
+    # seen once right after the packages were installed); a second attempt from scratch works.
+    if ! bash "${BASH_SOURCE[0]}" start-once; then
+      warn "ceph: the first start failed (above); trying once more from scratch"
+      bash "${BASH_SOURCE[0]}" start-once
+    fi
+    ;;
+  start-once) cmd_start ;;
   stop) cmd_stop ;;
   status) cmd_status ;;
   env) cmd_env ;;
