@@ -15,7 +15,7 @@ const DEVICES = 2;
 const USERS = Math.ceil(SOCKETS / DEVICES);
 const GROUP_SIZE = 10;
 const RECONNECT_EVERY_MS = Number(process.env.SOAK_RECONNECT_EVERY_MS ?? 5_000);
-const SAMPLES = 12;
+const SAMPLES = Number(process.env.SOAK_SAMPLES ?? 30);
 /** Sends awaiting an ack at most: past it the driver waits (closed loop) instead of piling on. */
 const MAX_IN_FLIGHT = Number(process.env.SOAK_MAX_IN_FLIGHT ?? 200);
 const REPORT_FILE = process.env.SOAK_REPORT ?? '/tmp/baatcheet-soak-report.json';
@@ -41,6 +41,12 @@ function metric(text: string, name: string): number {
 }
 
 const pick = <T>(items: readonly T[]): T => items[Math.floor(Math.random() * items.length)];
+
+/** The smallest value of the first third and of the last third of `values`. */
+function lowsOfThirds(values: readonly number[]): [number, number] {
+  const third = Math.max(1, Math.floor(values.length / 3));
+  return [Math.min(...values.slice(0, third)), Math.min(...values.slice(-third))];
+}
 
 /** Least-squares slope of `values` over `atS`, per minute (how fast memory moves after warm-up). */
 function slopePerMinute(atS: readonly number[], values: readonly number[]): number {
@@ -280,6 +286,9 @@ describe(`soak: ${SOCKETS} sockets, ${RATE} msg/s for ${DURATION_MS / 1000} s`, 
           max: Math.max(...values),
           rssSlopeMbPerMin: slopePerMinute(atS, values),
           heapSlopeMbPerMin: slopePerMinute(atS, heap),
+          // Low-water marks (after a GC) of the first and last third: a leak raises the last.
+          rssLowFirstLastThirdMb: lowsOfThirds(values),
+          heapLowFirstLastThirdMb: lowsOfThirds(heap),
         };
       });
       const lagP99 = cluster.replicas.map((_, index) =>
