@@ -15,3 +15,16 @@ export function uniqueViolationOf(error: unknown): string | undefined {
   }
   return undefined;
 }
+
+/** The SQLSTATE of a PostgreSQL error, looking through Drizzle's wrappers; undefined if none. */
+export function sqlStateOf(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth += 1) {
+    const candidate = current as { code?: unknown; cause?: unknown };
+    if (typeof candidate.code === 'string' && /^[0-9A-Z]{5}$/.test(candidate.code)) {
+      return candidate.code;
+    }
+    current = candidate.cause;
+  }
+  return undefined;
+}

@@ -1,18 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import {
-  and,
-  asc,
-  type Column,
-  getTableColumns,
-  desc,
-  eq,
-  gt,
-  inArray,
-  isNull,
-  lt,
-  sql,
-  TransactionRollbackError,
-} from 'drizzle-orm';
+import { and, asc, type Column, desc, eq, gt, inArray, isNull, lt, sql } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import { DATABASE, type Database } from '../../infra/database/database.types';
 import { blockedEitherCondition } from '../users/block-probe';
 import {
@@ -22,7 +10,7 @@ import {
   messageReactions,
   messages,
 } from './chat.schema';
-import { uniqueViolationOf } from './db-errors';
+import { sqlStateOf, uniqueViolationOf } from './db-errors';
 import { messageView, type MessageView } from './message-view.query';
 
 export interface NewMessage {
@@ -64,12 +52,10 @@ export type HistoryWindow =
 /** The only class that writes messages; every read returns the API's view of a message. */
 @Injectable()
 export class MessagesRepository {
-  private readonly bumpSeq: TxStatement<{ seq: number }>;
-  private readonly storeMessage: TxStatement<StoredRow>;
+  private readonly sendMessage: PreparedCall<StoredRow>;
 
   constructor(@Inject(DATABASE) private readonly db: Database) {
-    this.bumpSeq = bumpSeqStatement(db);
-    this.storeMessage = storeMessageStatement(db);
+    this.sendMessage = sendMessageCall();
   }
 
   async findByClientId(
@@ -196,51 +182,41 @@ export class MessagesRepository {
   }
 
   /**
-   * Stores a message with the conversation's next seq, in one transaction of two statements:
+   * Stores a message with the conversation's next seq in one round trip, `chat_send_message`
+   * (migration 0005), auto-committed:
    *   1. UPDATE conversations SET last_seq = last_seq + 1 … RETURNING — takes the conversation's
    *      row lock, so concurrent sends to one conversation get consecutive seqs, one at a time;
-   *   2. one statement (data-modifying CTEs, so one snapshot taken after step 1 got the lock):
-   *      reads the active members (the recipients; the sender must be one), INSERTs the message
-   *      (only when the sender is a member) and its attachments, and moves the sender's read
-   *      pointer to the new seq.
-   * A concurrent identical send (same sender and clientMessageId) fails step 2 on the unique
-   * index; the whole transaction rolls back, the seq increment with it, so no gap is left behind:
-   * the caller then returns the winner's row. Returns undefined (nothing written) when the sender
-   * is not an active member or the conversation is gone. `onSeq` hears the seq as soon as step 1
-   * took it, before commit (the publish order, see SeqOrder); a rollback may hand it out again.
+   *   2. reads the active members with a snapshot taken after the lock (the recipients; the
+   *      sender must be one, else the function raises and the increment is undone);
+   *   3. INSERTs the message and its attachments and moves the sender's read pointer.
+   * A concurrent identical send (same sender and clientMessageId) fails step 3 on the unique
+   * index; the statement aborts, the seq increment with it, so no gap is left behind: the caller
+   * then returns the winner's row. Returns undefined (nothing written) when the sender is not an
+   * active member or the conversation is gone or archived.
    */
   async insertNext(
     input: NewMessage,
-    onSeq?: (seq: number) => void,
   ): Promise<{ message: MessageView; recipients: string[] } | undefined> {
     try {
-      return await this.db.transaction(async (tx) => {
-        const [bumped] = await this.bumpSeq.execute(tx, {
-          conversationId: input.conversationId,
-        });
-        if (!bumped) return undefined;
-        onSeq?.(bumped.seq);
-        const [stored] = await this.storeMessage.execute(tx, {
-          id: input.id,
-          conversationId: input.conversationId,
-          senderId: input.senderId,
-          clientMessageId: input.clientMessageId,
-          body: input.body,
-          replyToId: input.replyToId,
-          attachmentIds: JSON.stringify(input.attachmentIds),
-        });
-        // Not a member: nothing was inserted; rolling back undoes the seq increment.
-        if (!stored) tx.rollback();
-        const { recipients, ...row } = stored;
-        const message: MessageView = {
-          ...row,
-          reactions: null,
-          attachmentIds: input.attachmentIds.length > 0 ? [...input.attachmentIds] : null,
-        };
-        return { message, recipients };
+      const [stored] = await this.sendMessage.execute(this.db, {
+        id: input.id,
+        conversationId: input.conversationId,
+        senderId: input.senderId,
+        clientMessageId: input.clientMessageId,
+        body: input.body,
+        replyToId: input.replyToId,
+        attachmentIds: [...input.attachmentIds],
       });
+      if (!stored) return undefined;
+      const { recipients, ...row } = stored;
+      const message: MessageView = {
+        ...row,
+        reactions: null,
+        attachmentIds: input.attachmentIds.length > 0 ? [...input.attachmentIds] : null,
+      };
+      return { message, recipients };
     } catch (error) {
-      if (error instanceof TransactionRollbackError) return undefined;
+      if (sqlStateOf(error) === NOT_A_MEMBER) return undefined;
       const constraint = uniqueViolationOf(error);
       if (constraint === 'messages_sender_client_message_id_key') {
         throw new DuplicateClientMessageId();
@@ -316,23 +292,23 @@ export class MessagesRepository {
   }
 }
 
-type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
+/** SQLSTATE that chat_send_message raises when the sender is not an active member. */
+const NOT_A_MEMBER = 'BC001';
 
 /**
- * A statement built once and run, by name, on whichever transaction needs it. Drizzle ties a
- * prepared statement to the connection it was prepared on, so one built with `tx` would be
- * rebuilt every transaction (query building was a tenth of a busy server's CPU on this path);
- * this keeps the SQL text and placeholders, and decodes rows with the columns' own mappers.
+ * A statement built once and run by name: a prepared statement is parsed once per connection, and
+ * drizzle's query building (a tenth of a busy server's CPU on this path) happens once. Rows are
+ * decoded by hand with the columns' own mappers.
  */
-class TxStatement<Row> {
+class PreparedCall<Row> {
   constructor(
     private readonly name: string,
     private readonly query: { sql: string; params: unknown[] },
     private readonly decode: (row: unknown[]) => Row,
   ) {}
 
-  execute(tx: Transaction, values: Record<string, unknown>): Promise<Row[]> {
-    return tx._.session
+  execute(db: Database, values: Record<string, unknown>): Promise<Row[]> {
+    return db._.session
       .prepareQuery<{ execute: Row[]; all: unknown; values: unknown }>(
         this.query,
         undefined,
@@ -349,83 +325,24 @@ function dateOf(column: Column, value: unknown): Date | null {
   return value === null || value === undefined ? null : (column.mapFromDriverValue(value) as Date);
 }
 
-/** Step 1 of insertNext: the next seq, under the conversation's row lock. */
-function bumpSeqStatement(db: Database): TxStatement<{ seq: number }> {
-  const query = db
-    .update(conversations)
-    .set({
-      lastSeq: sql`${conversations.lastSeq} + 1`,
-      lastMessageAt: sql`clock_timestamp()`,
-      updatedAt: sql`clock_timestamp()`,
-    })
-    .where(
-      and(
-        eq(conversations.id, sql.placeholder('conversationId')),
-        isNull(conversations.archivedAt),
-      ),
-    )
-    .returning({ seq: conversations.lastSeq })
-    .toSQL();
-  return new TxStatement('messages_bump_seq', query, ([seq]) => ({
-    seq: Number(seq), // int8: text from node-postgres, a number from PGlite
-  }));
-}
-
 type StoredRow = Omit<MessageView, 'reactions' | 'attachmentIds'> & { recipients: string[] };
 
 /**
- * Step 2 of insertNext. The seq and created_at are the ones step 1 wrote to the conversation row
- * (this transaction's own update, visible here). `attachmentIds` is a JSON array of media ids
- * ('[]' for none), stored in that order.
+ * The whole write of a send, one round trip: `chat_send_message` (migration 0005) takes the next
+ * seq under the conversation's row lock, reads the members after it, inserts the message and its
+ * attachments (in the order given) and moves the sender's read pointer, auto-committed.
  */
-function storeMessageStatement(db: Database): TxStatement<StoredRow> {
+function sendMessageCall(): PreparedCall<StoredRow> {
   const p = (name: string) => sql.placeholder(name);
-  const members = db.$with('members', { userId: conversationMembers.userId }).as(
-    sql`select user_id from ${conversationMembers}
-        where ${conversationMembers.conversationId} = ${p('conversationId')}::uuid
-          and ${conversationMembers.leftAt} is null`,
+  const query = new PgDialect().sqlToQuery(
+    sql`select * from chat_send_message(${p('id')}::uuid, ${p('conversationId')}::uuid,
+          ${p('senderId')}::uuid, ${p('clientMessageId')}::text, ${p('body')}::text,
+          ${p('replyToId')}::uuid, ${p('attachmentIds')}::uuid[])`,
   );
-  const inserted = db.$with('inserted', getTableColumns(messages)).as(
-    sql`insert into ${messages} (id, conversation_id, seq, sender_id, client_message_id, body, reply_to_id, created_at)
-        select ${p('id')}::uuid, c.id, c.last_seq, ${p('senderId')}::uuid, ${p('clientMessageId')}::text,
-               ${p('body')}::text, ${p('replyToId')}::uuid, c.last_message_at
-        from ${conversations} c
-        where c.id = ${p('conversationId')}::uuid
-          and exists (select 1 from members where user_id = ${p('senderId')}::uuid)
-        returning *`,
-  );
-  const attached = db.$with('attached', {}).as(
-    sql`insert into ${messageAttachments} (message_id, media_id, position)
-        select i.id, a.media_id::uuid, (a.ordinality - 1)::smallint
-        from inserted i
-        cross join json_array_elements_text(${p('attachmentIds')}::json) with ordinality as a(media_id, ordinality)`,
-  );
-  const readPointer = db.$with('read_pointer', {}).as(
-    sql`update ${conversationMembers} m set last_read_seq = greatest(m.last_read_seq, i.seq)
-        from inserted i
-        where m.conversation_id = i.conversation_id and m.user_id = i.sender_id`,
-  );
-  const query = db
-    .with(members, inserted, attached, readPointer)
-    .select({
-      id: inserted.id,
-      conversationId: inserted.conversationId,
-      seq: inserted.seq,
-      senderId: inserted.senderId,
-      clientMessageId: inserted.clientMessageId,
-      body: inserted.body,
-      replyToId: inserted.replyToId,
-      editedAt: inserted.editedAt,
-      deletedAt: inserted.deletedAt,
-      createdAt: inserted.createdAt,
-      recipients: sql<string[]>`(select coalesce(json_agg(user_id), '[]'::json) from members)`,
-    })
-    .from(inserted)
-    .toSQL();
-  return new TxStatement('messages_store', query, (row) => ({
+  return new PreparedCall('chat_send_message', query, (row) => ({
     id: row[0] as string,
     conversationId: row[1] as string,
-    seq: Number(row[2]),
+    seq: Number(row[2]), // int8: text from node-postgres, a number from PGlite
     senderId: row[3] as string,
     clientMessageId: row[4] as string,
     body: row[5] as string | null,
@@ -433,6 +350,6 @@ function storeMessageStatement(db: Database): TxStatement<StoredRow> {
     editedAt: dateOf(messages.editedAt, row[7]),
     deletedAt: dateOf(messages.deletedAt, row[8]),
     createdAt: messages.createdAt.mapFromDriverValue(row[9]) as Date,
-    recipients: row[10] as string[],
+    recipients: (typeof row[10] === 'string' ? JSON.parse(row[10]) : row[10]) as string[],
   }));
 }

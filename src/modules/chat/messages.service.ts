@@ -26,7 +26,7 @@ import {
   MessagesRepository,
   type HistoryWindow,
 } from './messages.repository';
-import { SeqOrder, type SeqTurn } from './seq-order';
+import { SeqOrder } from './seq-order';
 
 export interface SendMessageInput {
   conversationId: string;
@@ -102,12 +102,12 @@ export class MessagesService {
     // In a direct conversation, a block either way stops new messages both ways.
     if (context.blocked) throw new AppException('USER_BLOCKED', 'You cannot message this user');
 
-    // The seq's place in the publish order, taken inside the transaction (see SeqOrder).
-    const place: { turn?: SeqTurn } = {};
-    let stored: Awaited<ReturnType<MessagesRepository['insertNext']>>;
+    // This send's place in the publish order, taken before the write (see SeqOrder).
+    const ticket = this.order.begin(conversationId);
     try {
-      stored = await this.messages.insertNext(
-        {
+      let stored: Awaited<ReturnType<MessagesRepository['insertNext']>>;
+      try {
+        stored = await this.messages.insertNext({
           id: uuidv7(),
           conversationId,
           senderId: userId,
@@ -115,39 +115,28 @@ export class MessagesService {
           body,
           replyToId: replyToId?.toLowerCase() ?? null,
           attachmentIds,
-        },
-        (seq) => (place.turn = this.order.take(conversationId, seq)),
-      );
-    } catch (error) {
-      place.turn?.release();
-      if (error instanceof MediaAlreadyAttached) throw mediaAlreadyAttached();
-      if (!(error instanceof DuplicateClientMessageId)) throw error;
-      // A concurrent identical send won; its transaction committed, ours left no trace.
-      const winner = await this.messages.findByClientId(userId, input.clientMessageId);
-      if (!winner) throw error;
-      return { message: await this.asRetry(winner, conversationId), created: false };
-    }
-    if (!stored) {
-      place.turn?.release();
-      throw conversationNotFound();
-    }
-    let message: MessageDto;
-    try {
-      message = toMessage(stored.message, await this.media.resolverFor([stored.message]));
-    } catch (error) {
-      place.turn?.release();
-      throw error;
-    }
-    try {
-      await place.turn?.ready();
+        });
+      } catch (error) {
+        if (error instanceof MediaAlreadyAttached) throw mediaAlreadyAttached();
+        if (!(error instanceof DuplicateClientMessageId)) throw error;
+        // A concurrent identical send won; its write committed, ours left no trace.
+        ticket.release();
+        const winner = await this.messages.findByClientId(userId, input.clientMessageId);
+        if (!winner) throw error;
+        return { message: await this.asRetry(winner, conversationId), created: false };
+      }
+      if (!stored) throw conversationNotFound();
+      ticket.resolve(stored.message.seq);
+      const message = toMessage(stored.message, await this.media.resolverFor([stored.message]));
+      await ticket.ready();
       this.events.publish(ChatEvent.MessageCreated, {
         recipients: stored.recipients,
         payload: message,
       });
+      return { message, created: true };
     } finally {
-      place.turn?.release();
+      ticket.release();
     }
-    return { message, created: true };
   }
 
   /** Replaces the body of one's own live message. */
