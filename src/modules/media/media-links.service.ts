@@ -1,3 +1,4 @@
+import type { AttachmentDto } from '../../contract/chat';
 import { Injectable } from '@nestjs/common';
 import { AppException } from '../../common/errors/app.exception';
 import type { ErrorDetail } from '../../common/errors/app.exception';
@@ -5,18 +6,8 @@ import { MediaRepository } from './media.repository';
 import type { MediaPurpose, MediaRow } from './media.schema';
 import { MediaUrls } from './media-urls';
 
-/** An attachment as messages show it. URLs as in MediaUrls.embedded. */
-export interface AttachmentLink {
-  id: string;
-  filename: string;
-  contentType: string;
-  size: number;
-  width: number | null;
-  height: number | null;
-  url: string;
-  thumbnailUrl: string | null;
-  urlExpiresAt: string;
-}
+/** An attachment as messages show it (the wire type). URLs as in MediaUrls.embedded. */
+export type AttachmentLink = AttachmentDto;
 
 /**
  * What other modules ask of media (users: avatars; chat: attachments and group avatars): whether

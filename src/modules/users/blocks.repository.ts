@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { and, desc, eq, inArray, or, sql } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import { DATABASE, type Database } from '../../infra/database/database.types';
+import { blocksBetween } from './block-probe';
 import { blocks } from './blocks.schema';
 import { friendRequests, friendships } from './friends.schema';
 import { lockPair, type Executor } from './pair-lock';
@@ -17,12 +18,7 @@ export async function blockedEither(db: Executor, a: string, b: string): Promise
   const [row] = await db
     .select({ one: sql<number>`1` })
     .from(blocks)
-    .where(
-      or(
-        and(eq(blocks.blockerId, a), eq(blocks.blockedId, b)),
-        and(eq(blocks.blockerId, b), eq(blocks.blockedId, a)),
-      ),
-    )
+    .where(blocksBetween(a, b))
     .limit(1);
   return row !== undefined;
 }
